@@ -1,0 +1,61 @@
+//! The `cinch` binary: argument parsing, I/O and exit codes. The work itself
+//! lives in the libraries: `cinch-ebpf` (tracing) and `cinch-profiles`
+//! (the trace model, generators, lint rules).
+
+mod cmd;
+mod docker;
+mod output;
+mod status;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit codes, shared by every subcommand.
+pub mod exit {
+    /// The job was done and nothing is wrong.
+    pub const OK: u8 = 0;
+    /// The job was done, but the result needs attention (e.g. lost events).
+    pub const FINDINGS: u8 = 1;
+    /// Bad usage, unreadable input, or an environment that cannot do the job.
+    pub const ERROR: u8 = 2;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "cinch",
+    version,
+    about = "Harden containers from evidence",
+    long_about = "cinch watches what a container really does with eBPF (syscalls, and in later \
+                  versions files, executions and sockets), keeps it as a trace file, and turns \
+                  that trace into the tightest configuration that still runs the workload.",
+    after_help = "Examples:\n  \
+                  cinch trace --container mascot-worker -o trace.json\n  \
+                  cinch trace -o trace.json -- ./mascot-worker --listen 127.0.0.1:5001\n  \
+                  cinch show trace.json"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Trace(cmd::trace::TraceArgs),
+    Show(cmd::show::ShowArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Trace(args) => cmd::trace::run(args),
+        Command::Show(args) => cmd::show::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            status::clear_line();
+            eprintln!("cinch: error: {err:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

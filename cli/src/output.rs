@@ -1,0 +1,61 @@
+//! Writing results: always whole or not at all.
+
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use tempfile::NamedTempFile;
+
+/// An output file reserved before the work starts, so that an unwritable
+/// destination is reported before a long trace rather than after it. The
+/// content goes to a temporary file beside the destination and is renamed
+/// over it in one step: readers see the old file or the new one, never half.
+pub struct PendingOutput {
+    path: PathBuf,
+    temp: NamedTempFile,
+}
+
+impl PendingOutput {
+    pub fn reserve(path: &Path) -> Result<PendingOutput> {
+        let dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        if path.is_dir() {
+            anyhow::bail!("{} is a directory; give a file name for the output", path.display());
+        }
+        let temp = tempfile::Builder::new()
+            .prefix(".cinch-")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot write {}: directory {} is not writable or does not exist", path.display(), dir.display()))?;
+        Ok(PendingOutput { path: path.to_path_buf(), temp })
+    }
+
+    /// Writes `content` and moves it into place.
+    pub fn commit(mut self, content: &[u8]) -> Result<()> {
+        let path = self.path.clone();
+        let write = |temp: &mut NamedTempFile| -> std::io::Result<()> {
+            temp.write_all(content)?;
+            temp.as_file().sync_all()
+        };
+        write(&mut self.temp).with_context(|| format!("cannot write {}", path.display()))?;
+        // Keep the usual permissions of a new file rather than the 0600 of a temp file.
+        set_default_mode(self.temp.path());
+        self.temp
+            .persist(&path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    }
+}
+
+fn set_default_mode(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: umask only swaps a process-wide integer; it is read and restored at once.
+    let umask = unsafe {
+        let old = libc::umask(0o022);
+        libc::umask(old);
+        old
+    };
+    let mode = 0o666 & !u32::from(umask);
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+}

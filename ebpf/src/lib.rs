@@ -1,0 +1,333 @@
+//! cinch's kernel side, and the only part of cinch that talks to the kernel.
+//!
+//! The eBPF programs are C (`bpf/cinch.bpf.c`, built by `build-bpf.sh`); the
+//! compiled object is committed and embedded here, so `cargo build` needs no
+//! clang. [`Tracer`] loads it with aya, points it at one target, and turns what
+//! the kernel aggregated into a [`Trace`].
+
+pub mod abi;
+mod proc;
+
+pub use proc::{mount_namespace_of, own_mount_namespace, process_argv};
+
+use abi::Fact;
+use aya::maps::{Array, HashMap, MapData, PerCpuArray, RingBuf};
+use aya::programs::BtfTracePoint;
+use aya::{Btf, Ebpf, EbpfLoader};
+use cinch_profiles::arch::{recorded_arg_mask, recorded_args};
+use cinch_profiles::trace::Host;
+use cinch_profiles::{Arch, Target, Trace};
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+/// The compiled eBPF object (see `build-bpf.sh`; CI checks it matches its source).
+static BPF_OBJECT: &[u8] = include_bytes!("../bpf/cinch.bpf.o");
+
+/// The programs in the object and the tracepoints they attach to.
+const PROGRAMS: &[(&str, &str)] = &[
+    ("cinch_fork", "sched_process_fork"),
+    ("cinch_exit", "sched_process_exit"),
+    ("cinch_sys_enter", "sys_enter"),
+];
+
+/// Syscalls whose numbers the program needs, by the name of the C global that
+/// receives the number.
+const SYSCALL_GLOBALS: &[(&str, &str)] = &[
+    ("nr_clone", "clone"),
+    ("nr_clone3", "clone3"),
+    ("nr_unshare", "unshare"),
+    ("nr_setns", "setns"),
+    ("nr_socket", "socket"),
+    ("nr_personality", "personality"),
+    ("nr_prctl", "prctl"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TracerError {
+    #[error("cinch traces {0} processes only on x86_64 and aarch64")]
+    UnsupportedArch(&'static str),
+    #[error(
+        "this kernel exposes no BTF at /sys/kernel/btf/vmlinux; cinch needs a kernel built \
+         with CONFIG_DEBUG_INFO_BTF=y"
+    )]
+    NoBtf,
+    #[error(
+        "the kernel refused to load cinch's eBPF program: run cinch as root (or with \
+         CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)"
+    )]
+    NotPermitted,
+    #[error("loading eBPF program {program} for tracepoint {tracepoint} failed: {detail}")]
+    Load { program: &'static str, tracepoint: &'static str, detail: String },
+    #[error("eBPF map {map}: {detail}")]
+    Map { map: &'static str, detail: String },
+    #[error("waiting for trace events: {0}")]
+    Poll(std::io::Error),
+}
+
+/// Which tasks belong to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector {
+    /// Every task in this mount namespace (a container), including tasks that
+    /// join it later and namespaces the target creates from it.
+    MountNamespace(u32),
+    /// The processes handed to [`Tracer::follow_process`] and all their
+    /// descendants.
+    ProcessTree,
+}
+
+/// Live counters, for the status line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub processes: u64,
+    pub distinct_syscalls: usize,
+    pub syscalls: u64,
+    pub lost_events: u64,
+}
+
+/// A loaded and attached tracer. Detaches when dropped.
+pub struct Tracer {
+    ebpf: Ebpf,
+    facts: RingBuf<MapData>,
+    arch: Arch,
+    selector: Selector,
+    /// Argument facts received so far: (syscall number, raw argument values).
+    arg_facts: BTreeSet<(u32, [u64; 3])>,
+    raw_numbers: BTreeSet<u32>,
+    /// Processes handed to follow_process (they were not forked under our eyes).
+    followed: u64,
+}
+
+impl Tracer {
+    /// Loads the programs, points them at the target and attaches them. From
+    /// the moment this returns, every syscall of the target is counted.
+    pub fn start(selector: Selector) -> Result<Tracer, TracerError> {
+        let arch = Arch::native().ok_or(TracerError::UnsupportedArch(std::env::consts::ARCH))?;
+        let btf = Btf::from_sys_fs().map_err(|_| TracerError::NoBtf)?;
+        raise_memlock_limit();
+
+        let mode = match selector {
+            Selector::MountNamespace(_) => abi::MODE_MNTNS,
+            Selector::ProcessTree => abi::MODE_PIDTREE,
+        };
+        let numbers: Vec<(&str, i64)> = SYSCALL_GLOBALS
+            .iter()
+            .map(|(global, name)| (*global, arch.syscall_number(name).map_or(-1, i64::from)))
+            .collect();
+        let mut loader = EbpfLoader::new();
+        loader.btf(Some(&btf)).override_global("cfg_mode", &mode, true);
+        for (global, nr) in &numbers {
+            loader.override_global(global, nr, true);
+        }
+        let mut ebpf = loader.load(BPF_OBJECT).map_err(|e| load_error("(object)", "-", &e))?;
+
+        if let Selector::MountNamespace(inum) = selector {
+            let map = ebpf.map_mut("target_mntns").ok_or(missing_map("target_mntns"))?;
+            let mut targets: HashMap<_, u32, u8> =
+                HashMap::try_from(map).map_err(|e| map_error("target_mntns", &e))?;
+            targets.insert(inum, 1, 0).map_err(|e| map_error("target_mntns", &e))?;
+        }
+
+        for (program, tracepoint) in PROGRAMS {
+            let prog: &mut BtfTracePoint = ebpf
+                .program_mut(program)
+                .ok_or_else(|| TracerError::Load {
+                    program,
+                    tracepoint,
+                    detail: "not in the object".into(),
+                })?
+                .try_into()
+                .map_err(|e| load_error(program, tracepoint, &e))?;
+            prog.load(tracepoint, &btf).map_err(|e| load_error(program, tracepoint, &e))?;
+            prog.attach().map_err(|e| load_error(program, tracepoint, &e))?;
+        }
+
+        let facts = RingBuf::try_from(ebpf.take_map("facts").ok_or(missing_map("facts"))?)
+            .map_err(|e| map_error("facts", &e))?;
+        Ok(Tracer {
+            ebpf,
+            facts,
+            arch,
+            selector,
+            arg_facts: BTreeSet::new(),
+            raw_numbers: BTreeSet::new(),
+            followed: 0,
+        })
+    }
+
+    /// Follows process `pid` and, from now on, everything it starts. Only for
+    /// [`Selector::ProcessTree`]; call it before the process runs anything
+    /// that should be traced (e.g. while it waits to exec).
+    pub fn follow_process(&mut self, pid: u32) -> Result<(), TracerError> {
+        debug_assert_eq!(self.selector, Selector::ProcessTree);
+        let map = self.ebpf.map_mut("target_tgids").ok_or(missing_map("target_tgids"))?;
+        let mut tgids: HashMap<_, u32, u8> =
+            HashMap::try_from(map).map_err(|e| map_error("target_tgids", &e))?;
+        tgids.insert(pid, 1, 0).map_err(|e| map_error("target_tgids", &e))?;
+        self.followed += 1;
+        Ok(())
+    }
+
+    /// Waits up to `timeout` for new facts, then takes all that arrived.
+    pub fn poll(&mut self, timeout: Duration) -> Result<(), TracerError> {
+        let mut fds = [libc::pollfd { fd: self.facts.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+        let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: one valid pollfd, length 1.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, millis) };
+        if ready < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(TracerError::Poll(err));
+            }
+        }
+        self.drain();
+        Ok(())
+    }
+
+    fn drain(&mut self) {
+        while let Some(record) = self.facts.next() {
+            let Some(fact) = Fact::from_bytes(&record) else { continue };
+            match fact.kind {
+                abi::FACT_ARGS => {
+                    self.arg_facts.insert((fact.nr, fact.args));
+                }
+                abi::FACT_RAW_NR => {
+                    self.raw_numbers.insert(fact.nr);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The counters so far.
+    pub fn progress(&self) -> Result<Progress, TracerError> {
+        let counts = self.syscall_counts()?;
+        Ok(Progress {
+            processes: self.stat(abi::STAT_PROCESSES)? + self.followed,
+            distinct_syscalls: counts.len() + self.raw_numbers.len(),
+            syscalls: counts.values().sum(),
+            lost_events: self.stat(abi::STAT_LOST)?,
+        })
+    }
+
+    /// Stops tracing and returns what was seen.
+    pub fn finish(mut self, target: Target) -> Result<Trace, TracerError> {
+        self.detach();
+        self.drain();
+        let host = Host { kernel: kernel_release(), arch: self.arch };
+        let mut trace = Trace::new(target, host);
+        for (nr, count) in self.syscall_counts()? {
+            match self.arch.syscall_name(nr) {
+                Some(name) => trace.syscalls.entry(name.to_string()).or_default().count = count,
+                None => {
+                    trace.unknown_syscall_numbers.insert(nr);
+                }
+            }
+        }
+        trace.unknown_syscall_numbers.extend(&self.raw_numbers);
+        for (nr, values) in &self.arg_facts {
+            let Some(name) = self.arch.syscall_name(*nr) else { continue };
+            let Some(arg_names) = recorded_args(name) else { continue };
+            let mask = recorded_arg_mask(name);
+            let args = arg_names
+                .iter()
+                .zip(values)
+                .map(|(arg, value)| ((*arg).to_string(), value & mask))
+                .collect::<BTreeMap<_, _>>();
+            trace.add_args(name, args);
+        }
+        trace.processes = self.stat(abi::STAT_PROCESSES)? + self.followed;
+        trace.lost_events = self.stat(abi::STAT_LOST)?;
+        Ok(trace)
+    }
+
+    /// Detaches every program so that counters stop moving.
+    fn detach(&mut self) {
+        for (program, _) in PROGRAMS {
+            if let Some(prog) = self.ebpf.program_mut(program) {
+                if let Ok(prog) = <&mut BtfTracePoint>::try_from(prog) {
+                    // Unloading detaches all of its links; failure only means
+                    // it was not loaded.
+                    let _ = prog.unload();
+                }
+            }
+        }
+    }
+
+    /// Count per syscall number, for numbers called at least once.
+    fn syscall_counts(&self) -> Result<BTreeMap<u32, u64>, TracerError> {
+        let map = self.ebpf.map("syscall_counts").ok_or(missing_map("syscall_counts"))?;
+        let counts: PerCpuArray<_, u64> =
+            PerCpuArray::try_from(map).map_err(|e| map_error("syscall_counts", &e))?;
+        let mut out = BTreeMap::new();
+        for nr in 0..abi::MAX_SYSCALLS {
+            let per_cpu = counts.get(&nr, 0).map_err(|e| map_error("syscall_counts", &e))?;
+            let total: u64 = per_cpu.iter().sum();
+            if total > 0 {
+                out.insert(nr, total);
+            }
+        }
+        Ok(out)
+    }
+
+    fn stat(&self, slot: u32) -> Result<u64, TracerError> {
+        let map = self.ebpf.map("stats").ok_or(missing_map("stats"))?;
+        let stats: Array<_, u64> = Array::try_from(map).map_err(|e| map_error("stats", &e))?;
+        stats.get(&slot, 0).map_err(|e| map_error("stats", &e))
+    }
+}
+
+fn missing_map(map: &'static str) -> TracerError {
+    TracerError::Map { map, detail: "not in the eBPF object".into() }
+}
+
+fn map_error(map: &'static str, err: &dyn std::error::Error) -> TracerError {
+    TracerError::Map { map, detail: error_chain(err) }
+}
+
+fn load_error(
+    program: &'static str,
+    tracepoint: &'static str,
+    err: &(dyn std::error::Error + 'static),
+) -> TracerError {
+    if root_cause_errno(err) == Some(libc::EPERM) {
+        return TracerError::NotPermitted;
+    }
+    TracerError::Load { program, tracepoint, detail: error_chain(err) }
+}
+
+fn root_cause_errno(err: &(dyn std::error::Error + 'static)) -> Option<i32> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return io.raw_os_error();
+        }
+        current = e.source();
+    }
+    None
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+/// Older kernels charge BPF maps to RLIMIT_MEMLOCK; newer ones ignore it.
+fn raise_memlock_limit() {
+    let unlimited = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
+    // SAFETY: plain syscall with a valid struct. Failure is fine: on kernels
+    // that need it, loading reports the real error.
+    unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &unlimited) };
+}
+
+fn kernel_release() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".to_string())
+}

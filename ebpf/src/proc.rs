@@ -1,0 +1,30 @@
+//! What /proc says about a process: its mount namespace (how cinch identifies
+//! a container: cgroup ids do not on every machine) and its command line.
+
+use std::io;
+use std::os::unix::fs::MetadataExt;
+
+/// The inode number of process `pid`'s mount namespace.
+pub fn mount_namespace_of(pid: u32) -> io::Result<u32> {
+    namespace_inode(&format!("/proc/{pid}/ns/mnt"))
+}
+
+/// The inode number of cinch's own mount namespace (the host's, usually).
+pub fn own_mount_namespace() -> io::Result<u32> {
+    namespace_inode("/proc/self/ns/mnt")
+}
+
+fn namespace_inode(path: &str) -> io::Result<u32> {
+    let ino = std::fs::metadata(path)?.ino();
+    u32::try_from(ino).map_err(|_| io::Error::other(format!("{path}: inode {ino} out of range")))
+}
+
+/// Process `pid`'s argv, lossily decoded; empty for kernel threads.
+pub fn process_argv(pid: u32) -> io::Result<Vec<String>> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline"))?;
+    Ok(raw
+        .split(|b| *b == 0)
+        .filter(|part| !part.is_empty())
+        .map(|part| String::from_utf8_lossy(part).into_owned())
+        .collect())
+}

@@ -1,0 +1,10 @@
+//! cinch's pure half: the trace model every other part agrees on, the syscall
+//! tables, and (in later modules) the generators and lint rules. Nothing here
+//! talks to the kernel; see `cinch-ebpf` for that.
+
+pub mod arch;
+pub mod decode;
+pub mod trace;
+
+pub use arch::Arch;
+pub use trace::{SyscallUse, Target, Trace, TraceError};

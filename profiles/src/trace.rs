@@ -1,0 +1,286 @@
+//! The trace: what a target was seen doing. It is the contract between the
+//! tracer (which writes it) and the generators and users (who read, keep,
+//! merge and review it), so its JSON form is versioned and deterministic:
+//! maps are sorted, nothing in it depends on when or how fast it was taken,
+//! and writing a parsed trace gives back the same bytes.
+//!
+//! The format is documented in the README ("The trace file").
+
+use crate::arch::{recorded_args, Arch};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// The value of the `format` field this version reads and writes.
+pub const FORMAT: &str = "cinch-trace/1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trace {
+    /// Always [`FORMAT`].
+    pub format: String,
+    pub target: Target,
+    pub host: Host,
+    /// Processes created inside the target while it was traced (threads are
+    /// not counted; processes already running when tracing began are not either).
+    pub processes: u64,
+    /// Facts the kernel side could not deliver. Non-zero means the trace is
+    /// incomplete and a profile made from it may be too tight.
+    pub lost_events: u64,
+    /// Every syscall the target made, by name for `host.arch`.
+    pub syscalls: BTreeMap<String, SyscallUse>,
+    /// Syscall numbers the target made that `host.arch`'s table does not name
+    /// (e.g. x32 syscalls on x86_64). Kept so that nothing seen is dropped.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unknown_syscall_numbers: BTreeSet<u32>,
+}
+
+/// What was traced. Only descriptive: nothing downstream depends on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Target {
+    /// A Docker container, looked up by name or id.
+    Container { id: String, name: String, image: String },
+    /// A command cinch started (`cinch trace -- CMD ARGS...`).
+    Command { argv: Vec<String> },
+    /// A running process given by pid, and everything in its mount namespace.
+    Process { argv: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// Kernel release (`uname -r`) of the machine that traced.
+    pub kernel: String,
+    /// Architecture whose syscall table names the syscalls.
+    pub arch: Arch,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyscallUse {
+    /// How many times it was called (entered) by the target.
+    pub count: u64,
+    /// Distinct argument values seen, for the syscalls listed in
+    /// [`crate::arch::RECORDED_ARGS`]; each entry maps argument name to value.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub args: BTreeSet<BTreeMap<String, u64>>,
+}
+
+/// Why a trace file could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TraceError {
+    #[error("line {line}, column {column}: {message}")]
+    Syntax { line: usize, column: usize, message: String },
+    #[error("line {line}: unsupported trace format {found:?}; this cinch reads {FORMAT:?}")]
+    Format { line: usize, found: String },
+    #[error("line {line}: {name:?} is not a syscall on {arch}")]
+    UnknownSyscall { line: usize, name: String, arch: Arch },
+    #[error("line {line}: cinch does not record arguments of {syscall:?}")]
+    ArgsNotRecorded { line: usize, syscall: String },
+    #[error("line {line}: {syscall:?} has no recorded argument {arg:?} (expected one of {expected})")]
+    UnknownArg { line: usize, syscall: String, arg: String, expected: String },
+}
+
+impl TraceError {
+    pub fn line(&self) -> usize {
+        match self {
+            TraceError::Syntax { line, .. }
+            | TraceError::Format { line, .. }
+            | TraceError::UnknownSyscall { line, .. }
+            | TraceError::ArgsNotRecorded { line, .. }
+            | TraceError::UnknownArg { line, .. } => *line,
+        }
+    }
+}
+
+impl Trace {
+    /// An empty trace of `target` on a host.
+    pub fn new(target: Target, host: Host) -> Trace {
+        Trace {
+            format: FORMAT.to_string(),
+            target,
+            host,
+            processes: 0,
+            lost_events: 0,
+            syscalls: BTreeMap::new(),
+            unknown_syscall_numbers: BTreeSet::new(),
+        }
+    }
+
+    /// Parses and validates a trace file's text.
+    pub fn from_json(text: &str) -> Result<Trace, TraceError> {
+        // The format is checked first, on its own, so that a file of another
+        // version is refused for what it is rather than for an odd field.
+        #[derive(Deserialize)]
+        struct FormatOnly {
+            format: Option<serde_json::Value>,
+        }
+        let head: FormatOnly = serde_json::from_str(text).map_err(syntax_error)?;
+        match head.format {
+            Some(serde_json::Value::String(found)) if found == FORMAT => {}
+            Some(other) => {
+                let found = other.as_str().map_or_else(|| other.to_string(), str::to_string);
+                return Err(TraceError::Format { line: line_of_key(text, "format", 0), found });
+            }
+            None => {
+                return Err(TraceError::Format { line: 1, found: "(no \"format\" field)".into() })
+            }
+        }
+        let trace: Trace = serde_json::from_str(text).map_err(syntax_error)?;
+        trace.validate(text)?;
+        Ok(trace)
+    }
+
+    /// The canonical text of the trace: pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self)
+            .expect("a Trace has only string keys and plain values");
+        text.push('\n');
+        text
+    }
+
+    /// Records one syscall argument observation (values by argument name).
+    pub fn add_args(&mut self, syscall: &str, args: BTreeMap<String, u64>) {
+        self.syscalls.entry(syscall.to_string()).or_default().args.insert(args);
+    }
+
+    /// Total number of syscalls made.
+    pub fn total_calls(&self) -> u64 {
+        self.syscalls.values().map(|s| s.count).sum()
+    }
+
+    fn validate(&self, text: &str) -> Result<(), TraceError> {
+        let syscalls_at = text.find("\"syscalls\"").unwrap_or(0);
+        for (name, usage) in &self.syscalls {
+            let line = line_of_key(text, name, syscalls_at);
+            if self.host.arch.syscall_number(name).is_none() {
+                return Err(TraceError::UnknownSyscall {
+                    line,
+                    name: name.clone(),
+                    arch: self.host.arch,
+                });
+            }
+            if usage.args.is_empty() {
+                continue;
+            }
+            let Some(expected) = recorded_args(name) else {
+                return Err(TraceError::ArgsNotRecorded { line, syscall: name.clone() });
+            };
+            for arg in usage.args.iter().flat_map(|values| values.keys()) {
+                if !expected.contains(&arg.as_str()) {
+                    return Err(TraceError::UnknownArg {
+                        line,
+                        syscall: name.clone(),
+                        arg: arg.clone(),
+                        expected: expected.join(", "),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn syntax_error(err: serde_json::Error) -> TraceError {
+    // serde_json appends " at line L column C" to its messages; we report the
+    // position in our own fields instead.
+    let message = err.to_string();
+    let message = match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_string(),
+        None => message,
+    };
+    TraceError::Syntax { line: err.line().max(1), column: err.column(), message }
+}
+
+/// The 1-based line of the first `"key":` at or after byte `from`, or the
+/// line of `from` when it is not found (e.g. the key was written escaped).
+fn line_of_key(text: &str, key: &str, from: usize) -> usize {
+    let needle = format!("{}:", serde_json::Value::String(key.to_string()));
+    let offset = from + text[from..].find(&needle).unwrap_or(0);
+    text[..offset].matches('\n').count() + 1
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Container { name, image, id } => {
+                let short = id.get(..12).unwrap_or(id);
+                write!(f, "container {name} ({image}, {short})")
+            }
+            Target::Command { argv } => write!(f, "command {}", argv.join(" ")),
+            Target::Process { argv } => write!(f, "process {}", argv.join(" ")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Trace {
+        let mut trace = Trace::new(
+            Target::Command { argv: vec!["/bin/true".into()] },
+            Host { kernel: "6.1.0".into(), arch: Arch::X86_64 },
+        );
+        trace.syscalls.insert("read".into(), SyscallUse { count: 3, args: BTreeSet::new() });
+        trace.syscalls.insert("socket".into(), SyscallUse { count: 1, args: BTreeSet::new() });
+        trace.add_args(
+            "socket",
+            BTreeMap::from([("domain".into(), 2), ("type".into(), 1), ("protocol".into(), 0)]),
+        );
+        trace
+    }
+
+    #[test]
+    fn round_trips_to_the_same_bytes() {
+        let text = sample().to_json();
+        let parsed = Trace::from_json(&text).expect("valid");
+        assert_eq!(parsed, sample());
+        assert_eq!(parsed.to_json(), text);
+    }
+
+    #[test]
+    fn canonical_form_is_stable() {
+        insta::assert_snapshot!(sample().to_json());
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let text = sample().to_json().replace("\"count\": 3", "\"count\": 3,,");
+        let err = Trace::from_json(&text).unwrap_err();
+        assert!(matches!(err, TraceError::Syntax { .. }), "{err}");
+        assert_eq!(err.line(), text.lines().position(|l| l.contains(",,")).unwrap() + 1);
+    }
+
+    #[test]
+    fn other_format_is_refused_with_its_line() {
+        let text = sample().to_json().replace(FORMAT, "cinch-trace/9");
+        let err = Trace::from_json(&text).unwrap_err();
+        assert_eq!(err, TraceError::Format { line: 2, found: "cinch-trace/9".into() });
+        assert!(err.to_string().contains("cinch-trace/1"));
+    }
+
+    #[test]
+    fn unknown_syscall_is_refused_with_its_line() {
+        let text = sample().to_json().replace("\"read\"", "\"raed\"");
+        let err = Trace::from_json(&text).unwrap_err();
+        let expected = text.lines().position(|l| l.contains("raed")).unwrap() + 1;
+        assert_eq!(err.line(), expected, "{err}");
+        assert!(err.to_string().contains("\"raed\" is not a syscall on x86_64"));
+    }
+
+    #[test]
+    fn unknown_argument_name_is_refused() {
+        let text = sample().to_json().replace("\"domain\"", "\"family\"");
+        let err = Trace::from_json(&text).unwrap_err();
+        assert!(matches!(err, TraceError::UnknownArg { .. }), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let text = sample().to_json().replace("\"processes\"", "\"procs\"");
+        let err = Trace::from_json(&text).unwrap_err();
+        assert!(err.to_string().contains("procs"), "{err}");
+    }
+}
