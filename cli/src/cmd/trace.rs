@@ -88,6 +88,8 @@ pub fn run(args: TraceArgs) -> Result<u8> {
         start_command(&args.command)?
     };
 
+    // Printed once everything is attached: scripts wait for this line.
+    eprintln!("cinch: tracing {}; Ctrl-C to stop and write {}", subject.describe(), args.output.display());
     let started = Instant::now();
     let status = StatusLine::new();
     let mut last_status = Instant::now() - Duration::from_secs(1);
@@ -203,6 +205,13 @@ fn start_command(argv: &[OsString]) -> Result<(Tracer, Subject)> {
 }
 
 impl Subject {
+    fn describe(&self) -> String {
+        match self {
+            Subject::Command { child, .. } => format!("command (pid {child})"),
+            Subject::Running { target, .. } => target.to_string(),
+        }
+    }
+
     fn has_exited(&self) -> Result<bool> {
         match self {
             Subject::Command { child, .. } => {
