@@ -25,9 +25,11 @@ pub mod exit {
     name = "cinch",
     version,
     about = "Harden containers from evidence",
-    long_about = "cinch watches what a container really does with eBPF (syscalls, and in later \
-                  versions files, executions and sockets), keeps it as a trace file, and turns \
-                  that trace into the tightest configuration that still runs the workload.",
+    long_about = "Harden containers from evidence.\n\n\
+                  cinch watches what a container really does with eBPF, keeps it as a trace \
+                  file, and turns that trace into the tightest configuration that still runs \
+                  the workload. Tracing needs root (or CAP_BPF and CAP_PERFMON) and a kernel \
+                  with BTF.",
     after_help = "Examples:\n  \
                   cinch trace --container mascot-worker -o trace.json\n  \
                   cinch trace -o trace.json -- ./mascot-worker --listen 127.0.0.1:5001\n  \

@@ -23,10 +23,14 @@ impl PendingOutput {
         if path.is_dir() {
             anyhow::bail!("{} is a directory; give a file name for the output", path.display());
         }
-        let temp = tempfile::Builder::new()
-            .prefix(".cinch-")
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot write {}: directory {} is not writable or does not exist", path.display(), dir.display()))?;
+        if !dir.is_dir() {
+            anyhow::bail!("cannot write {}: directory {} does not exist", path.display(), dir.display());
+        }
+        let temp = tempfile::Builder::new().prefix(".cinch-").tempfile_in(dir).map_err(|err| {
+            // tempfile's message names its random file; the user needs the reason.
+            let reason = err.raw_os_error().map_or(err, std::io::Error::from_raw_os_error);
+            anyhow::anyhow!("cannot write {}: {reason}", path.display())
+        })?;
         Ok(PendingOutput { path: path.to_path_buf(), temp })
     }
 

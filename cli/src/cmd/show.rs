@@ -8,8 +8,10 @@ use clap::Args;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-/// Summarise a trace file: target, host, syscalls with counts and the
-/// argument values seen. Also checks that the file is a valid trace.
+/// Summarise a trace file, and check that it is valid.
+///
+/// Prints the target, the host, and every syscall with its count and the
+/// argument values seen, decoded (CLONE_*, AF_*, PR_*).
 #[derive(Args, Debug)]
 #[command(after_help = "Example:\n  cinch show worker.trace.json\n\n\
     Exit status: 0 valid trace; 1 valid but it lost events; 2 unreadable or invalid.")]

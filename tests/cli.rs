@@ -1,0 +1,137 @@
+//! The command line as users meet it: help texts, bad input, `cinch show`.
+//! Bad input must give one clear sentence and exit 2, never a panic.
+
+mod support;
+
+use support::*;
+
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let out = cinch().args(args).output().expect("run cinch");
+    (out.status.code(), output_text(&out))
+}
+
+#[test]
+fn help_texts() {
+    for (name, args) in [("main", &["--help"][..]), ("trace", &["trace", "--help"]), ("show", &["show", "--help"])] {
+        let (code, text) = run(args);
+        assert_eq!(code, Some(0));
+        insta::assert_snapshot!(format!("help_{name}"), text);
+    }
+}
+
+#[test]
+fn a_target_is_required_and_only_one() {
+    let (code, text) = run(&["trace", "-o", "/tmp/unused.json"]);
+    assert_eq!(code, Some(2));
+    assert!(text.contains("nothing to trace"), "{text}");
+
+    let (code, text) = run(&["trace", "--pid", "1", "-o", "/tmp/unused.json", "--", "/bin/true"]);
+    assert_eq!(code, Some(2));
+    assert!(text.contains("only one target"), "{text}");
+
+    let (code, text) = run(&["trace", "--duration", "5 parsecs", "-o", "x.json", "--", "/bin/true"]);
+    assert_eq!(code, Some(2));
+    assert!(text.contains("unknown unit \" parsecs\""), "{text}");
+}
+
+#[test]
+fn unwritable_output_is_refused_before_tracing() {
+    let (code, text) = run(&["trace", "-o", "/nonexistent-dir/t.json", "--", "/bin/true"]);
+    assert_eq!(code, Some(2));
+    assert!(text.contains("cannot write /nonexistent-dir/t.json: directory /nonexistent-dir does not exist"), "{text}");
+}
+
+#[test]
+fn unknown_command_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.json");
+    let (code, text) = run(&["trace", "-o", out.to_str().unwrap(), "--", "no-such-command-cinch"]);
+    assert_eq!(code, Some(2));
+    assert!(text.contains("command not found: no-such-command-cinch"), "{text}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn unreachable_docker_daemon() {
+    let out = cinch()
+        .args(["trace", "--container", "worker", "-o", "/tmp/unused.json"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = output_text(&out);
+    assert!(text.contains("cannot reach the Docker daemon at /nonexistent/docker.sock"), "{text}");
+}
+
+#[test]
+fn host_process_is_refused_as_a_pid_target() {
+    if !require_root() {
+        return;
+    }
+    let mut sleeper = std::process::Command::new("/bin/sleep").arg("60").spawn().unwrap();
+    let (code, text) = run(&["trace", "--pid", &sleeper.id().to_string(), "-o", "/tmp/unused.json"]);
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    assert_eq!(code, Some(2));
+    assert!(text.contains("shares cinch's mount namespace"), "{text}");
+}
+
+#[test]
+fn not_root_is_told_what_to_do() {
+    if !require_root() {
+        return;
+    }
+    let have_setpriv = std::process::Command::new("setpriv").arg("--version").output().is_ok();
+    if !require("setpriv(1) to drop root", have_setpriv) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"])
+        .arg(env!("CARGO_BIN_EXE_cinch"))
+        .args(["trace", "-o"])
+        .arg(dir.path().join("t.json"))
+        .args(["--", "/bin/true"])
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("run cinch as root"), "{text}");
+    assert!(!dir.path().join("t.json").exists());
+}
+
+#[test]
+fn show_summarises_a_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.json");
+    std::fs::write(&path, include_str!("../fixtures/traces/worker-host.json")).unwrap();
+    let (code, text) = run(&["show", path.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn malformed_traces_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = include_str!("../fixtures/traces/worker-host.json");
+    let cases = [
+        ("syntax.json", good.replacen("\"count\": 1,", "\"count\": 1,,", 1), "line "),
+        ("format.json", good.replace("cinch-trace/1", "cinch-trace/7"), "unsupported trace format \"cinch-trace/7\""),
+        ("name.json", good.replace("\"accept4\"", "\"accept5\""), "\"accept5\" is not a syscall on x86_64"),
+        ("empty.json", String::new(), "line 1"),
+        ("binary.json", "\u{0}\u{1}garbage".to_string(), "line 1"),
+    ];
+    for (name, text, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &text).unwrap();
+        let (code, out) = run(&["show", path.to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{name}: {out}");
+        assert!(out.contains(&format!("{}: ", path.display())), "{name} does not name the file: {out}");
+        assert!(out.contains(expected), "{name}: {out}");
+        assert!(!out.contains("panicked"), "{name}: {out}");
+    }
+    let (code, out) = run(&["show", "/nonexistent/trace.json"]);
+    assert_eq!(code, Some(2));
+    assert!(out.contains("cannot read /nonexistent/trace.json"), "{out}");
+}

@@ -1,0 +1,198 @@
+//! `cinch trace -- CMD`: real eBPF programs, loaded as root, tracing real
+//! processes on this host.
+
+mod support;
+
+use support::*;
+use std::process::Command;
+
+/// Traces `argv` to a file in `dir`; returns the parsed trace and stderr.
+fn trace_command(dir: &std::path::Path, name: &str, argv: &[&str]) -> (cinch_profiles::Trace, String) {
+    let output = dir.join(name);
+    let out = cinch().arg("trace").arg("-o").arg(&output).arg("--").args(argv).output().expect("run cinch");
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    (read_trace(&output), output_text(&out))
+}
+
+#[test]
+fn bin_true_from_its_first_syscall() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (trace, _) = trace_command(dir.path(), "true.json", &["/bin/true"]);
+    // The exec itself is the first thing traced, and it happens exactly once.
+    assert_eq!(trace.syscalls["execve"].count, 1, "{trace:#?}");
+    assert!(has_syscall(&trace, "exit_group"));
+    assert!(has_syscall(&trace, "mmap"), "the dynamic loader maps libc");
+    assert_eq!(trace.lost_events, 0);
+    assert_eq!(trace.host.arch.as_str(), std::env::consts::ARCH);
+    assert_eq!(trace.target, cinch_profiles::Target::Command { argv: vec!["/bin/true".into()] });
+}
+
+#[test]
+fn shell_pipeline_and_forked_children() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let probe = fixture("cinch-probe");
+    let script = format!("echo hello | tr a-z A-Z >/dev/null; {} keyctl >/dev/null", probe.display());
+    let (trace, _) = trace_command(dir.path(), "sh.json", &["/bin/sh", "-c", &script]);
+    // keyctl is made only by a grandchild: descendants are followed.
+    assert!(has_syscall(&trace, "keyctl"), "{trace:#?}");
+    assert!(trace.syscalls["execve"].count >= 3, "sh, tr and the probe exec");
+    assert!(has_syscall(&trace, "pipe") || has_syscall(&trace, "pipe2"));
+    assert!(has_syscall(&trace, "wait4"));
+    assert!(trace.processes >= 3, "sh plus at least two children: {}", trace.processes);
+    // The shell forks with plain process-creation flags and SIGCHLD as exit signal.
+    let forks = arg_values(&trace, "clone", "flags");
+    assert!(!forks.is_empty() || has_syscall(&trace, "vfork") || has_syscall(&trace, "clone3"));
+    for flags in forks {
+        assert_eq!(flags & 0xff, libc::SIGCHLD as u64, "exit signal of a fork: {flags:#x}");
+        assert_eq!(flags & libc::CLONE_THREAD as u64, 0);
+    }
+}
+
+#[test]
+fn worker_fixture_serving_a_job() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let node = node_dir(dir.path());
+    let port = free_port();
+    let output = dir.path().join("worker.json");
+    let worker = fixture("mascot-worker");
+    let listen = format!("127.0.0.1:{port}");
+    let tracing = Tracing::start(&[
+        "-o",
+        output.to_str().unwrap(),
+        "--",
+        worker.to_str().unwrap(),
+        "--listen",
+        &listen,
+        "--node-dir",
+        node.to_str().unwrap(),
+        "--jobs",
+        "1",
+    ]);
+    run_job(port, &demo_fasta(&node), "traced-job");
+    let (code, stderr) = tracing.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("(target exited)"), "{stderr}");
+
+    let trace = read_trace(&output);
+    for syscall in ["socket", "bind", "listen", "accept4", "openat", "read", "write"] {
+        assert!(has_syscall(&trace, syscall), "{syscall} missing: {trace:#?}");
+    }
+    assert_eq!(arg_values(&trace, "socket", "domain"), vec![libc::AF_INET as u64]);
+    let types = arg_values(&trace, "socket", "type");
+    assert_eq!(types.len(), 1);
+    assert_eq!(types[0] & 0xf, libc::SOCK_STREAM as u64);
+    // Threads: clone3 (glibc 2.34+) or clone, with thread flags.
+    let mut thread_flags = arg_values(&trace, "clone3", "flags");
+    thread_flags.extend(arg_values(&trace, "clone", "flags"));
+    let thread = (libc::CLONE_VM | libc::CLONE_THREAD) as u64;
+    assert!(thread_flags.iter().any(|f| f & thread == thread), "no thread creation: {thread_flags:x?}");
+    assert!(std::fs::read_to_string(node.join("results/traced-job.txt")).unwrap().contains("CINCH"));
+}
+
+#[test]
+fn same_behaviour_gives_the_same_bytes_and_round_trips() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let probe = fixture("cinch-probe");
+    let argv = [probe.to_str().unwrap(), "noop", "personality"];
+    trace_command(dir.path(), "a.json", &argv);
+    trace_command(dir.path(), "b.json", &argv);
+    let a = std::fs::read_to_string(dir.path().join("a.json")).unwrap();
+    let b = std::fs::read_to_string(dir.path().join("b.json")).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(cinch_profiles::Trace::from_json(&a).unwrap().to_json(), a);
+    let trace = read_trace(&dir.path().join("a.json"));
+    assert_eq!(arg_values(&trace, "personality", "persona"), vec![0xffff_ffff]);
+}
+
+#[test]
+fn ctrl_c_mid_trace_still_writes_a_complete_trace() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("interrupted.json");
+    let tracing = Tracing::start(&["-o", output.to_str().unwrap(), "--", "/bin/sleep", "60"]);
+    tracing.signal(libc::SIGINT);
+    let (code, stderr) = tracing.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("(interrupted)"), "{stderr}");
+    let trace = read_trace(&output);
+    assert!(has_syscall(&trace, "execve"));
+    assert!(has_syscall(&trace, "clock_nanosleep") || has_syscall(&trace, "nanosleep"), "{trace:#?}");
+    // No temporary file is left beside the output.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("interrupted.json")]);
+}
+
+#[test]
+fn duration_limit_stops_the_trace() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("limited.json");
+    let out = cinch()
+        .args(["trace", "--duration", "500ms", "-o"])
+        .arg(&output)
+        .args(["--", "/bin/sleep", "60"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    assert!(output_text(&out).contains("(duration reached)"));
+    assert!(has_syscall(&read_trace(&output), "execve"));
+}
+
+/// --pid follows a process in its own mount namespace, including a child
+/// that moves on into yet another one with unshare(CLONE_NEWNS).
+#[test]
+fn pid_target_follows_its_mount_namespace() {
+    if !require_root() {
+        return;
+    }
+    let have_unshare = Command::new("unshare").arg("--help").output().is_ok_and(|o| o.status.success());
+    if !require("unshare(1) from util-linux", have_unshare) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("go");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let probe = fixture("cinch-probe");
+    let script = format!(
+        "read go < {fifo}; {probe} personality; unshare -m {probe} keyctl; exit 0",
+        fifo = fifo.display(),
+        probe = probe.display()
+    );
+    let mut target = Command::new("unshare").args(["-m", "/bin/sh", "-c", &script]).spawn().unwrap();
+    // The sh runs once unshare has exec'd it in the new namespace.
+    let own = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+    let ns_path = format!("/proc/{}/ns/mnt", target.id());
+    while std::fs::read_link(&ns_path).is_ok_and(|ns| ns == own) {
+        std::thread::yield_now();
+    }
+
+    let output = dir.path().join("pid.json");
+    let tracing = Tracing::start(&["--pid", &target.id().to_string(), "-o", output.to_str().unwrap()]);
+    std::fs::write(&fifo, "go\n").unwrap();
+    target.wait().unwrap();
+    let (code, stderr) = tracing.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("(target exited)"), "{stderr}");
+    let trace = read_trace(&output);
+    assert!(matches!(trace.target, cinch_profiles::Target::Process { .. }));
+    assert!(has_syscall(&trace, "personality"), "{trace:#?}");
+    assert!(has_syscall(&trace, "unshare"));
+    assert_eq!(arg_values(&trace, "unshare", "flags"), vec![libc::CLONE_NEWNS as u64]);
+    assert!(has_syscall(&trace, "keyctl"), "the process that moved to a new namespace was lost: {trace:#?}");
+}
