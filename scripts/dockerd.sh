@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Starts or stops a private dockerd the way this kind of machine allows
+# (see design.md): no iptables, no bridge, vfs storage, own data and exec roots.
+#   scripts/dockerd.sh start   # prints: export DOCKER_HOST=unix://...
+#   scripts/dockerd.sh stop
+# State lives in $CINCH_DOCKERD_DIR (default /tmp/cinch-dockerd).
+set -euo pipefail
+dir=${CINCH_DOCKERD_DIR:-/tmp/cinch-dockerd}
+sock=$dir/docker.sock
+pidfile=$dir/dockerd.pid
+
+start() {
+    command -v dockerd >/dev/null || { echo "dockerd.sh: dockerd not found (apt-get install docker.io)" >&2; exit 2; }
+    mkdir -p "$dir"
+    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        echo "export DOCKER_HOST=unix://$sock"
+        return
+    fi
+    # --exec-root must be short: containerd's socket paths are limited to 108 bytes.
+    nohup dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
+        --data-root "$dir/data" --exec-root "$dir/exec" -H "unix://$sock" \
+        --pidfile "$pidfile" >"$dir/dockerd.log" 2>&1 &
+    for _ in $(seq 1 300); do
+        if DOCKER_HOST="unix://$sock" docker version >/dev/null 2>&1; then
+            echo "export DOCKER_HOST=unix://$sock"
+            return
+        fi
+        sleep 0.2
+    done
+    echo "dockerd.sh: dockerd did not come up; last log lines:" >&2
+    tail -n 20 "$dir/dockerd.log" >&2
+    exit 1
+}
+
+stop() {
+    [ -f "$pidfile" ] || return 0
+    local pid
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

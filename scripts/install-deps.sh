@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs, with apt, what building and testing cinch needs beyond Rust:
+#   clang-19, libbpf-dev   rebuild and check the committed BPF object
+#   docker.io (dockerd, runc, containerd)   end-to-end tests in real Docker
+#   util-linux             unshare(1) and setpriv(1) for namespace and non-root tests
+# Installs only what is missing; needs root.
+set -euo pipefail
+packages=(clang-19 libbpf-dev docker.io runc util-linux tar)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
