@@ -2,7 +2,7 @@
 # Starts or stops a private dockerd the way this kind of machine allows
 # (see design.md): no iptables, no bridge, vfs storage, own data and exec roots.
 #   scripts/dockerd.sh start   # prints: export DOCKER_HOST=unix://...
-#   scripts/dockerd.sh stop
+#   scripts/dockerd.sh stop    # also unmounts what dockerd left under its state dir
 # State lives in $CINCH_DOCKERD_DIR (default /tmp/cinch-dockerd).
 set -euo pipefail
 dir=${CINCH_DOCKERD_DIR:-/tmp/cinch-dockerd}
@@ -43,6 +43,9 @@ stop() {
     done
     kill -9 "$pid" 2>/dev/null || true
     rm -f "$pidfile"
+    # dockerd leaves bind mounts (e.g. exec/netns/default) behind; deepest first.
+    awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
+        while read -r mnt; do umount -l "$mnt" 2>/dev/null || true; done
 }
 
 case "${1:-}" in

@@ -23,8 +23,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader before the program is loaded (EbpfLoader::set_global). */
 const volatile __u32 cfg_mode = 0;
+/* cinch's own (the host's) mount namespace: never adopted, even when a
+ * privileged target enters it, or the whole host would be traced. */
+const volatile __u32 cfg_host_mntns = 0;
 /* Syscall numbers of the running architecture, taken by the loader from its
  * syscall table; -1 means "this architecture has no such syscall". */
+const volatile __s64 nr_execve = -1;
+const volatile __s64 nr_execveat = -1;
 const volatile __s64 nr_clone = -1;
 const volatile __s64 nr_clone3 = -1;
 const volatile __s64 nr_unshare = -1;
@@ -48,7 +53,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768);
 	__type(key, __u32);  /* thread-group id */
-	__type(value, __u8);
+	__type(value, __u8); /* CINCH_PROC_* */
 } target_tgids SEC(".maps");
 
 struct {
@@ -110,6 +115,8 @@ static __always_inline bool is_target(struct task_struct *task)
 static __always_inline void follow_mntns(__u32 inum)
 {
 	__u8 one = 1;
+	if (inum == cfg_host_mntns)
+		return;
 	if (bpf_map_update_elem(&target_mntns, &inum, &one, BPF_NOEXIST) == 0)
 		stat_add(CINCH_STAT_NEW_MNTNS, 1);
 	else if (!bpf_map_lookup_elem(&target_mntns, &inum))
@@ -178,15 +185,36 @@ static __always_inline void record_args(struct pt_regs *regs, long nr)
 	report_fact(&fact);
 }
 
+/* Pidtree mode: is this syscall made by a followed process? An ARMED process
+ * starts counting at its execve (which is counted). */
+static __always_inline bool pidtree_counts(struct task_struct *task, long id)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u8 *state = bpf_map_lookup_elem(&target_tgids, &tgid);
+	if (!state)
+		return false;
+	if (*state == CINCH_PROC_ARMED) {
+		if (id != nr_execve && id != nr_execveat)
+			return false;
+		*state = CINCH_PROC_FOLLOWED;
+	}
+	return true;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(cinch_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
-	bool target = is_target(task);
-	/* A task's first syscall after unshare/setns settles where it went. */
-	if (pending_ns_switches && check_ns_switch(task))
-		target = true;
+	bool target;
+	if (cfg_mode == CINCH_MODE_PIDTREE) {
+		target = pidtree_counts(task, id);
+	} else {
+		target = is_target(task);
+		/* A task's first syscall after unshare/setns settles where it went. */
+		if (pending_ns_switches && check_ns_switch(task))
+			target = true;
+	}
 	if (!target)
 		return 0;
 
@@ -226,8 +254,8 @@ int BPF_PROG(cinch_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (cfg_mode == CINCH_MODE_PIDTREE) {
 		__u32 tgid = child_tgid;
-		__u8 one = 1;
-		if (bpf_map_update_elem(&target_tgids, &tgid, &one, BPF_ANY))
+		__u8 followed = CINCH_PROC_FOLLOWED;
+		if (bpf_map_update_elem(&target_tgids, &tgid, &followed, BPF_ANY))
 			stat_add(CINCH_STAT_LOST, 1); /* map full: the child is not followed */
 		return 0;
 	}

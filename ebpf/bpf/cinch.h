@@ -18,6 +18,12 @@
 #define CINCH_MODE_MNTNS 1   /* its mount namespace inode is in target_mntns */
 #define CINCH_MODE_PIDTREE 2 /* its thread-group id is in target_tgids */
 
+/* Values of target_tgids (CINCH_MODE_PIDTREE). A command cinch starts is
+ * registered ARMED while it waits to exec: nothing it does counts until its
+ * execve, so the trace starts exactly at the command's first instruction. */
+#define CINCH_PROC_FOLLOWED 1
+#define CINCH_PROC_ARMED 2
+
 /* Kinds of fact. A fact is sent once, the first time it is seen. */
 #define CINCH_FACT_ARGS 1   /* argument values of a syscall seccomp rules care about */
 #define CINCH_FACT_RAW_NR 2 /* a syscall number outside the counted range */

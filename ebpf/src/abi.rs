@@ -7,6 +7,9 @@ pub const MAX_SYSCALLS: u32 = 1024;
 pub const MODE_MNTNS: u32 = 1;
 pub const MODE_PIDTREE: u32 = 2;
 
+pub const PROC_FOLLOWED: u8 = 1;
+pub const PROC_ARMED: u8 = 2;
+
 pub const FACT_ARGS: u32 = 1;
 pub const FACT_RAW_NR: u32 = 2;
 

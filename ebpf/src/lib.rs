@@ -34,6 +34,8 @@ const PROGRAMS: &[(&str, &str)] = &[
 /// Syscalls whose numbers the program needs, by the name of the C global that
 /// receives the number.
 const SYSCALL_GLOBALS: &[(&str, &str)] = &[
+    ("nr_execve", "execve"),
+    ("nr_execveat", "execveat"),
     ("nr_clone", "clone"),
     ("nr_clone3", "clone3"),
     ("nr_unshare", "unshare"),
@@ -71,7 +73,7 @@ pub enum Selector {
     /// Every task in this mount namespace (a container), including tasks that
     /// join it later and namespaces the target creates from it.
     MountNamespace(u32),
-    /// The processes handed to [`Tracer::follow_process`] and all their
+    /// The processes handed to [`Tracer::follow_from_exec`] and all their
     /// descendants.
     ProcessTree,
 }
@@ -94,7 +96,7 @@ pub struct Tracer {
     /// Argument facts received so far: (syscall number, raw argument values).
     arg_facts: BTreeSet<(u32, [u64; 3])>,
     raw_numbers: BTreeSet<u32>,
-    /// Processes handed to follow_process (they were not forked under our eyes).
+    /// Processes handed to follow_from_exec (they were not forked under our eyes).
     followed: u64,
 }
 
@@ -114,8 +116,15 @@ impl Tracer {
             .iter()
             .map(|(global, name)| (*global, arch.syscall_number(name).map_or(-1, i64::from)))
             .collect();
+        let host_mntns = own_mount_namespace().map_err(|e| TracerError::Map {
+            map: "cfg_host_mntns",
+            detail: format!("cannot read /proc/self/ns/mnt: {e}"),
+        })?;
         let mut loader = EbpfLoader::new();
-        loader.btf(Some(&btf)).override_global("cfg_mode", &mode, true);
+        loader
+            .btf(Some(&btf))
+            .override_global("cfg_mode", &mode, true)
+            .override_global("cfg_host_mntns", &host_mntns, true);
         for (global, nr) in &numbers {
             loader.override_global(global, nr, true);
         }
@@ -155,15 +164,16 @@ impl Tracer {
         })
     }
 
-    /// Follows process `pid` and, from now on, everything it starts. Only for
-    /// [`Selector::ProcessTree`]; call it before the process runs anything
-    /// that should be traced (e.g. while it waits to exec).
-    pub fn follow_process(&mut self, pid: u32) -> Result<(), TracerError> {
+    /// Follows process `pid` from its next `execve` on (that call included),
+    /// and everything it starts after it. Only for [`Selector::ProcessTree`];
+    /// call it while the process waits to exec, so that what it does before
+    /// (the starter's own code after fork) is not counted.
+    pub fn follow_from_exec(&mut self, pid: u32) -> Result<(), TracerError> {
         debug_assert_eq!(self.selector, Selector::ProcessTree);
         let map = self.ebpf.map_mut("target_tgids").ok_or(missing_map("target_tgids"))?;
         let mut tgids: HashMap<_, u32, u8> =
             HashMap::try_from(map).map_err(|e| map_error("target_tgids", &e))?;
-        tgids.insert(pid, 1, 0).map_err(|e| map_error("target_tgids", &e))?;
+        tgids.insert(pid, abi::PROC_ARMED, 0).map_err(|e| map_error("target_tgids", &e))?;
         self.followed += 1;
         Ok(())
     }

@@ -191,7 +191,7 @@ fn start_command(argv: &[OsString]) -> Result<(Tracer, Subject)> {
     drop(gate_read);
     drop(err_write);
     let pid = u32::try_from(child).context("fork returned a negative pid")?;
-    tracer.follow_process(pid)?;
+    tracer.follow_from_exec(pid)?;
     write_byte(&gate_write)?;
 
     // The error pipe closes on a successful exec, or carries execv's errno.
