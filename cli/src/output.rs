@@ -60,6 +60,6 @@ fn set_default_mode(path: &Path) {
         libc::umask(old);
         old
     };
-    let mode = 0o666 & !u32::from(umask);
+    let mode = 0o666 & !umask;
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
 }
