@@ -196,3 +196,34 @@ fn pid_target_follows_its_mount_namespace() {
     assert_eq!(arg_values(&trace, "unshare", "flags"), vec![libc::CLONE_NEWNS as u64]);
     assert!(has_syscall(&trace, "keyctl"), "the process that moved to a new namespace was lost: {trace:#?}");
 }
+
+/// More distinct facts than the kernel can remember: the loss is counted,
+/// reported, recorded in the trace, and makes cinch exit 1 unless allowed.
+#[test]
+fn lost_events_are_never_silent() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let probe = fixture("cinch-probe");
+    for (allow, expected_code) in [(false, 1), (true, 0)] {
+        let output = dir.path().join(format!("storm-{allow}.json"));
+        let mut command = cinch();
+        command.arg("trace").arg("-o").arg(&output);
+        if allow {
+            command.arg("--allow-lost");
+        }
+        let out = command.arg("--").arg(&probe).arg("prctl-storm").output().unwrap();
+        let text = output_text(&out);
+        assert_eq!(out.status.code(), Some(expected_code), "{text}");
+        let trace = read_trace(&output);
+        assert!(trace.lost_events > 0, "{trace:#?}");
+        let recorded = trace.syscalls["prctl"].args.len() as u64;
+        // Every distinct option is either recorded or counted as lost.
+        assert!(recorded + trace.lost_events >= 20_000, "{recorded} recorded + {} lost", trace.lost_events);
+        assert!(text.contains(&format!("{} lost events", trace.lost_events)), "{text}");
+        if !allow {
+            assert!(text.contains("LOST"), "{text}");
+        }
+    }
+}

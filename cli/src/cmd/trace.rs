@@ -119,7 +119,7 @@ pub fn run(args: TraceArgs) -> Result<u8> {
     if trace.lost_events > 0 && !args.allow_lost {
         eprintln!(
             "cinch: {} events were LOST: the trace is incomplete and a profile made from it may \
-             be too tight. Re-run (the loss is usually a burst), or pass --allow-lost to accept it.",
+             be too tight. Re-run it; pass --allow-lost to accept an incomplete trace.",
             trace.lost_events
         );
         return Ok(exit::FINDINGS);
