@@ -14,6 +14,11 @@ impl StatusLine {
         StatusLine { enabled: std::io::stderr().is_terminal() }
     }
 
+    /// Whether updates are shown at all (stderr is a terminal).
+    pub fn is_shown(&self) -> bool {
+        self.enabled
+    }
+
     pub fn update(&self, elapsed: Duration, progress: &Progress) {
         if !self.enabled {
             return;

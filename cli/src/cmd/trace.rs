@@ -74,13 +74,8 @@ pub fn run(args: TraceArgs) -> Result<u8> {
     let stop = StopSignals::install()?;
 
     let (mut tracer, subject) = if let Some(name) = &args.container {
-        let container = docker::inspect(name)?;
-        let target = Target::Container {
-            id: container.id.clone(),
-            name: container.name.clone(),
-            image: container.image.clone(),
-        };
-        attach_running(container.pid, target)?
+        let docker::Container { id, name, image, pid } = docker::inspect(name)?;
+        attach_running(pid, Target::Container { id, name, image })?
     } else if let Some(pid) = args.pid {
         let argv = process_argv(pid).with_context(|| format!("no such process: {pid}"))?;
         attach_running(pid, Target::Process { argv })?
@@ -95,7 +90,8 @@ pub fn run(args: TraceArgs) -> Result<u8> {
     let mut last_status = Instant::now() - Duration::from_secs(1);
     let reason = loop {
         tracer.poll(Duration::from_millis(100))?;
-        if last_status.elapsed() >= Duration::from_millis(250) {
+        // Reading progress costs a map lookup per syscall number: only for a person.
+        if status.is_shown() && last_status.elapsed() >= Duration::from_millis(250) {
             status.update(started.elapsed(), &tracer.progress()?);
             last_status = Instant::now();
         }
