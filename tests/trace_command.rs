@@ -124,6 +124,8 @@ fn ctrl_c_mid_trace_still_writes_a_complete_trace() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("interrupted.json");
     let tracing = Tracing::start(&["-o", output.to_str().unwrap(), "--", "/bin/sleep", "60"]);
+    // Interrupt mid-trace: once the command is asleep, not before it ran.
+    wait_until_blocked_in(tracing.command_pid(), "clock_nanosleep");
     tracing.signal(libc::SIGINT);
     let (code, stderr) = tracing.finish();
     assert_eq!(code, 0, "{stderr}");

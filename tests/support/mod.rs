@@ -121,6 +121,8 @@ pub fn arg_values(trace: &Trace, syscall: &str, arg: &str) -> Vec<u64> {
 /// `cinch trace` running in the background, its stderr collected line by line.
 pub struct Tracing {
     pub child: Child,
+    /// The `cinch: tracing ...` line printed once attached.
+    pub attached: String,
     lines: Receiver<String>,
     pub stderr: Arc<Mutex<String>>,
 }
@@ -145,15 +147,21 @@ impl Tracing {
                 let _ = sender.send(line);
             }
         });
-        let mut tracing = Tracing { child, lines, stderr: all };
-        tracing.wait_for_line("cinch: tracing");
+        let mut tracing = Tracing { child, attached: String::new(), lines, stderr: all };
+        tracing.attached = tracing.wait_for_line("cinch: tracing");
         tracing
     }
 
-    pub fn wait_for_line(&mut self, prefix: &str) {
+    /// The pid of the command cinch started (from its `(pid N)` attach line).
+    pub fn command_pid(&self) -> u32 {
+        let tail = self.attached.split("(pid ").nth(1).expect("a command target");
+        tail.split(')').next().and_then(|n| n.parse().ok()).expect("a pid")
+    }
+
+    pub fn wait_for_line(&mut self, prefix: &str) -> String {
         loop {
             match self.lines.recv_timeout(PATIENCE) {
-                Ok(line) if line.starts_with(prefix) => return,
+                Ok(line) if line.starts_with(prefix) => return line,
                 Ok(_) => {}
                 Err(_) => {
                     let _ = self.child.kill();
@@ -183,4 +191,20 @@ impl Tracing {
 
 pub fn output_text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Waits until process `pid` is blocked in syscall `name` (read from
+/// /proc/PID/syscall): a state to wait for, not a time.
+pub fn wait_until_blocked_in(pid: u32, name: &str) {
+    let arch = cinch_profiles::Arch::native().expect("a supported architecture");
+    let nr = arch.syscall_number(name).expect("a syscall of this architecture").to_string();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let now = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+        if now.split_whitespace().next() == Some(nr.as_str()) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "process {pid} never blocked in {name}: {now}");
+        std::thread::yield_now();
+    }
 }
