@@ -14,7 +14,7 @@ out=cinch.bpf.o
 
 # Relative paths and -fdebug-compilation-dir keep the object independent of
 # where the checkout lives; -g is needed for BTF (CO-RE).
-"$CLANG" -target bpf -D__TARGET_ARCH_x86 -O2 -g -Wall -Werror \
+"$CLANG" -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -O2 -g -Wall -Werror \
     -fdebug-compilation-dir=. -fdebug-prefix-map="$PWD"=. \
     -I. -c cinch.bpf.c -o "$out"
 

@@ -4,7 +4,7 @@
  * of the kernel.
  *
  * Everything is aggregated here, in the kernel: each syscall of the target
- * bumps a per-CPU counter and nothing else. Only facts seen for the first time
+ * bumps a per-CPU counter of its slot (its container) and nothing else. Only facts seen for the first time
  * (argument values of the few syscalls whose arguments matter to seccomp
  * rules, out-of-range syscall numbers) travel to user space through the ring
  * buffer. Anything that cannot be delivered or remembered is counted in
@@ -41,12 +41,14 @@ const volatile __s64 nr_prctl = -1;
 /* Tasks that called unshare or setns and may come back in a mount namespace we
  * do not know yet. Checked only while non-zero so untraced tasks pay nothing. */
 __u64 pending_ns_switches = 0;
+/* Slots handed out so far; slot 0 is the target given at start. */
+__u32 slots_used = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 64);
-	__type(key, __u32);  /* mount namespace inode */
-	__type(value, __u8);
+	__type(key, __u32);   /* mount namespace inode */
+	__type(value, __u32); /* slot */
 } target_mntns SEC(".maps");
 
 struct {
@@ -56,19 +58,31 @@ struct {
 	__type(value, __u8); /* CINCH_PROC_* */
 } target_tgids SEC(".maps");
 
+struct ns_switch {
+	__u32 from_mntns; /* the mount namespace it called from */
+	__u32 slot;       /* slot of the caller, or CINCH_SLOT_NEW */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
-	__type(key, __u32);  /* thread id that called unshare/setns */
-	__type(value, __u32); /* the mount namespace it called from */
+	__type(key, __u32); /* thread id that called unshare/setns */
+	__type(value, struct ns_switch);
 } ns_switchers SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CINCH_MAX_SYSCALLS);
+	__uint(max_entries, CINCH_MAX_SLOTS * CINCH_MAX_SYSCALLS);
 	__type(key, __u32);
 	__type(value, __u64);
 } syscall_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CINCH_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct cinch_slot);
+} slot_info SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -79,7 +93,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CINCH_STAT_SLOTS);
+	__uint(max_entries, CINCH_N_STATS);
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
@@ -89,9 +103,9 @@ struct {
 	__uint(max_entries, 1 << 20);
 } facts SEC(".maps");
 
-static __always_inline void stat_add(__u32 slot, __u64 n)
+static __always_inline void stat_add(__u32 stat, __u64 n)
 {
-	__u64 *value = bpf_map_lookup_elem(&stats, &slot);
+	__u64 *value = bpf_map_lookup_elem(&stats, &stat);
 	if (value)
 		__sync_fetch_and_add(value, n);
 }
@@ -101,44 +115,110 @@ static __always_inline __u32 mntns_of(struct task_struct *task)
 	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 }
 
-static __always_inline bool is_target(struct task_struct *task)
+/* Mount-namespace modes: is the task in a target namespace, and which slot? */
+static __always_inline bool slot_of(struct task_struct *task, __u32 *slot)
 {
-	if (cfg_mode == CINCH_MODE_PIDTREE) {
-		__u32 tgid = BPF_CORE_READ(task, tgid);
-		return bpf_map_lookup_elem(&target_tgids, &tgid) != 0;
-	}
 	__u32 inum = mntns_of(task);
-	return bpf_map_lookup_elem(&target_mntns, &inum) != 0;
+	__u32 *found = bpf_map_lookup_elem(&target_mntns, &inum);
+	if (!found)
+		return false;
+	*slot = *found;
+	return true;
 }
 
-/* Adopts a mount namespace the target moved into. */
-static __always_inline void follow_mntns(__u32 inum)
+/* Takes a new slot for a mount namespace that `creator` just made, noting
+ * which cgroups the creator was in (they name the container). */
+static __always_inline bool take_slot(struct task_struct *creator, __u32 inum, __u32 *slot)
 {
-	__u8 one = 1;
+	__u32 taken = __sync_fetch_and_add(&slots_used, 1);
+	if (taken >= CINCH_MAX_SLOTS) {
+		stat_add(CINCH_STAT_NO_SLOT, 1);
+		return false;
+	}
+	struct cinch_slot *info = bpf_map_lookup_elem(&slot_info, &taken);
+	if (!info)
+		return false;
+	info->creator_tgid = BPF_CORE_READ(creator, tgid);
+	const char *name = BPF_CORE_READ(creator, cgroups, dfl_cgrp, kn, name);
+	bpf_probe_read_kernel_str(info->cgroup, sizeof(info->cgroup), name);
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+		struct css_set *cset = BPF_CORE_READ(creator, cgroups);
+		struct cgroup_subsys_state *css = 0;
+		bpf_core_read(&css, sizeof(css), &cset->subsys[id]);
+		name = BPF_CORE_READ(css, cgroup, kn, name);
+		bpf_probe_read_kernel_str(info->cgroup_v1, sizeof(info->cgroup_v1), name);
+	}
+	/* Written last: user space treats a slot with a namespace as complete. */
+	info->mntns = inum;
+	*slot = taken;
+	return true;
+}
+
+/* Adopts a mount namespace the target (`slot`) moved into or created, or
+ * a new container's (`slot` is CINCH_SLOT_NEW). Returns whether the namespace
+ * is now traced, and its slot. */
+static __always_inline bool follow_mntns(struct task_struct *creator, __u32 inum, __u32 *slot)
+{
 	if (inum == cfg_host_mntns)
-		return;
-	if (bpf_map_update_elem(&target_mntns, &inum, &one, BPF_NOEXIST) == 0)
+		return false;
+	__u32 *known = bpf_map_lookup_elem(&target_mntns, &inum);
+	if (known) {
+		*slot = *known;
+		return true;
+	}
+	if (*slot == CINCH_SLOT_NEW && !take_slot(creator, inum, slot))
+		return false;
+	if (bpf_map_update_elem(&target_mntns, &inum, slot, BPF_NOEXIST) == 0) {
 		stat_add(CINCH_STAT_NEW_MNTNS, 1);
-	else if (!bpf_map_lookup_elem(&target_mntns, &inum))
-		stat_add(CINCH_STAT_LOST, 1); /* map full: the namespace is not followed */
+		return true;
+	}
+	known = bpf_map_lookup_elem(&target_mntns, &inum);
+	if (known) {
+		*slot = *known; /* adopted meanwhile on another CPU */
+		return true;
+	}
+	stat_add(CINCH_STAT_LOST, 1); /* map full: the namespace is not followed */
+	return false;
 }
 
 /* A task that called unshare/setns is back with a syscall: if it now lives in
- * another mount namespace, that namespace belongs to the target too. Returns
- * whether it moved; the record is dropped either way. */
-static __always_inline bool check_ns_switch(struct task_struct *task)
+ * another mount namespace, that namespace is adopted. Returns whether it moved
+ * into a traced namespace (and sets its slot); the record is dropped either way. */
+static __always_inline bool check_ns_switch(struct task_struct *task, __u32 *slot)
 {
 	__u32 tid = BPF_CORE_READ(task, pid);
-	__u32 *old = bpf_map_lookup_elem(&ns_switchers, &tid);
-	if (!old)
+	struct ns_switch *sw = bpf_map_lookup_elem(&ns_switchers, &tid);
+	if (!sw)
 		return false;
 	__u32 now = mntns_of(task);
-	bool moved = now != *old;
+	bool moved = now != sw->from_mntns;
+	__u32 adopted = sw->slot;
 	bpf_map_delete_elem(&ns_switchers, &tid);
 	__sync_fetch_and_add(&pending_ns_switches, -1);
-	if (moved)
-		follow_mntns(now);
-	return moved;
+	if (!moved || !follow_mntns(task, now, &adopted))
+		return false;
+	*slot = adopted;
+	return true;
+}
+
+/* Remembers a task that may be about to change mount namespace: the target
+ * (unshare or setns), or, while watching for new containers, anyone creating
+ * one with unshare(CLONE_NEWNS). */
+static __always_inline void watch_ns_switch(struct task_struct *task, struct pt_regs *regs,
+					    long id, bool target, __u32 slot)
+{
+	if (!target) {
+		if (cfg_mode != CINCH_MODE_NEW_CONTAINERS || id != nr_unshare)
+			return;
+		if (!(PT_REGS_PARM1_CORE_SYSCALL(regs) & CLONE_NEWNS))
+			return;
+		slot = CINCH_SLOT_NEW;
+	}
+	__u32 tid = BPF_CORE_READ(task, pid);
+	struct ns_switch sw = { .from_mntns = mntns_of(task), .slot = slot };
+	if (bpf_map_update_elem(&ns_switchers, &tid, &sw, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&pending_ns_switches, 1);
 }
 
 /* Sends a fact the first time it is seen; counts it as lost when it can be
@@ -163,9 +243,9 @@ static __always_inline void report_fact(struct cinch_fact *fact)
 	bpf_ringbuf_submit(out, 0);
 }
 
-static __always_inline void record_args(struct pt_regs *regs, long nr)
+static __always_inline void record_args(struct pt_regs *regs, long nr, __u32 slot)
 {
-	struct cinch_fact fact = { .kind = CINCH_FACT_ARGS, .nr = (__u32)nr };
+	struct cinch_fact fact = { .kind = CINCH_FACT_ARGS, .nr = (__u32)nr, .slot = slot };
 
 	if (nr == nr_clone || nr == nr_unshare || nr == nr_personality || nr == nr_prctl) {
 		fact.args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
@@ -201,58 +281,71 @@ static __always_inline bool pidtree_counts(struct task_struct *task, long id)
 	return true;
 }
 
+/* The syscall passed the task's seccomp filter (the tracepoint fires after
+ * seccomp), so a profile must allow it. Per task: runc installs the filter on
+ * one thread only, and the others never reach the workload. */
+static __always_inline bool under_seccomp_filter(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, seccomp.mode) == SECCOMP_MODE_FILTER;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(cinch_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 slot = 0;
 
-	bool target;
 	if (cfg_mode == CINCH_MODE_PIDTREE) {
-		target = pidtree_counts(task, id);
+		if (!pidtree_counts(task, id))
+			return 0;
 	} else {
-		target = is_target(task);
+		bool target = slot_of(task, &slot);
 		/* A task's first syscall after unshare/setns settles where it went. */
-		if (pending_ns_switches && check_ns_switch(task))
+		if (pending_ns_switches && check_ns_switch(task, &slot))
 			target = true;
+		if (id == nr_unshare || id == nr_setns)
+			watch_ns_switch(task, regs, id, target, slot);
+		if (!target)
+			return 0;
+		if (cfg_mode == CINCH_MODE_NEW_CONTAINERS && !under_seccomp_filter(task))
+			return 0;
 	}
-	if (!target)
-		return 0;
 
 	if (id < 0 || id >= CINCH_MAX_SYSCALLS) {
-		struct cinch_fact fact = { .kind = CINCH_FACT_RAW_NR, .nr = (__u32)id };
+		struct cinch_fact fact = { .kind = CINCH_FACT_RAW_NR, .nr = (__u32)id, .slot = slot };
 		report_fact(&fact);
 		return 0;
 	}
 
-	__u32 key = (__u32)id;
+	__u32 key = slot * CINCH_MAX_SYSCALLS + (__u32)id;
 	__u64 *count = bpf_map_lookup_elem(&syscall_counts, &key);
 	if (count)
 		*count += 1;
 
-	if (cfg_mode == CINCH_MODE_MNTNS && (id == nr_unshare || id == nr_setns)) {
-		__u32 tid = BPF_CORE_READ(task, pid);
-		__u32 ns = mntns_of(task);
-		if (bpf_map_update_elem(&ns_switchers, &tid, &ns, BPF_NOEXIST) == 0)
-			__sync_fetch_and_add(&pending_ns_switches, 1);
-	}
-
-	record_args(regs, id);
+	record_args(regs, id, slot);
 	return 0;
+}
+
+static __always_inline void count_process(__u32 slot)
+{
+	struct cinch_slot *info = bpf_map_lookup_elem(&slot_info, &slot);
+	if (info)
+		__sync_fetch_and_add(&info->processes, 1);
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(cinch_fork, struct task_struct *parent, struct task_struct *child)
 {
-	if (!is_target(parent))
-		return 0;
-
 	int child_pid = BPF_CORE_READ(child, pid);
 	int child_tgid = BPF_CORE_READ(child, tgid);
 	if (child_pid != child_tgid)
-		return 0; /* a new thread of a process we already follow */
-	stat_add(CINCH_STAT_PROCESSES, 1);
+		return 0; /* a new thread: same process, same namespace */
 
 	if (cfg_mode == CINCH_MODE_PIDTREE) {
+		__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+		if (!bpf_map_lookup_elem(&target_tgids, &parent_tgid))
+			return 0;
+		count_process(0);
 		__u32 tgid = child_tgid;
 		__u8 followed = CINCH_PROC_FOLLOWED;
 		if (bpf_map_update_elem(&target_tgids, &tgid, &followed, BPF_ANY))
@@ -260,10 +353,17 @@ int BPF_PROG(cinch_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	}
 
+	__u32 slot = CINCH_SLOT_NEW;
+	bool target = slot_of(parent, &slot);
+	if (target)
+		count_process(slot);
+	else if (cfg_mode != CINCH_MODE_NEW_CONTAINERS)
+		return 0;
+
 	/* clone(CLONE_NEWNS): the child starts in a namespace of its own. */
 	__u32 child_ns = mntns_of(child);
-	if (child_ns != mntns_of(parent))
-		follow_mntns(child_ns);
+	if (child_ns != mntns_of(parent) && follow_mntns(parent, child_ns, &slot) && !target)
+		count_process(slot);
 	return 0;
 }
 

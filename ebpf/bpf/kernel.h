@@ -73,13 +73,44 @@ struct signal_struct {
 	atomic_t live;
 };
 
+struct seccomp {
+	int mode; /* SECCOMP_MODE_FILTER = 2 once a filter is installed */
+};
+
+struct kernfs_node {
+	const char *name;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+};
+
+struct css_set {
+	struct cgroup_subsys_state *subsys[1]; /* indexed by enum cgroup_subsys_id */
+	struct cgroup *dfl_cgrp;
+};
+
 struct task_struct {
 	int pid;
 	int tgid;
 	struct nsproxy *nsproxy;
 	struct signal_struct *signal;
+	struct seccomp seccomp;
+	struct css_set *cgroups;
 };
 
 #pragma clang attribute pop
+
+/* Values differ between kernel configs: read with bpf_core_enum_value. */
+enum cgroup_subsys_id {
+	memory_cgrp_id = 4,
+};
+
+#define SECCOMP_MODE_FILTER 2
+#define CLONE_NEWNS 0x00020000
 
 #endif

@@ -76,6 +76,19 @@ pub enum Selector {
     /// The processes handed to [`Tracer::follow_from_exec`] and all their
     /// descendants.
     ProcessTree,
+    /// Containers created from now on, each from the moment its runtime
+    /// installs its seccomp filter: every mount namespace created during the
+    /// session is kept apart, and [`Tracer::select_container`] picks one.
+    NewContainers,
+}
+
+/// A mount namespace adopted while watching for new containers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerSlot {
+    pub slot: u32,
+    pub mntns: u32,
+    /// Leaf names of the cgroups its creator was in (v2, then v1 memory).
+    pub cgroups: Vec<String>,
 }
 
 /// Live counters, for the status line.
@@ -93,9 +106,11 @@ pub struct Tracer {
     facts: RingBuf<MapData>,
     arch: Arch,
     selector: Selector,
-    /// Argument facts received so far: (syscall number, raw argument values).
-    arg_facts: BTreeSet<(u32, [u64; 3])>,
-    raw_numbers: BTreeSet<u32>,
+    /// The slot whose counters make the trace (0 unless a container is selected).
+    slot: u32,
+    /// Argument facts received so far: (slot, syscall number, raw argument values).
+    arg_facts: BTreeSet<(u32, u32, [u64; 3])>,
+    raw_numbers: BTreeSet<(u32, u32)>,
     /// Processes handed to follow_from_exec (they were not forked under our eyes).
     followed: u64,
 }
@@ -111,6 +126,7 @@ impl Tracer {
         let mode = match selector {
             Selector::MountNamespace(_) => abi::MODE_MNTNS,
             Selector::ProcessTree => abi::MODE_PIDTREE,
+            Selector::NewContainers => abi::MODE_NEW_CONTAINERS,
         };
         let numbers: Vec<(&str, i64)> = SYSCALL_GLOBALS
             .iter()
@@ -132,9 +148,9 @@ impl Tracer {
 
         if let Selector::MountNamespace(inum) = selector {
             let map = ebpf.map_mut("target_mntns").ok_or(missing_map("target_mntns"))?;
-            let mut targets: HashMap<_, u32, u8> =
+            let mut targets: HashMap<_, u32, u32> =
                 HashMap::try_from(map).map_err(|e| map_error("target_mntns", &e))?;
-            targets.insert(inum, 1, 0).map_err(|e| map_error("target_mntns", &e))?;
+            targets.insert(inum, 0, 0).map_err(|e| map_error("target_mntns", &e))?;
         }
 
         for (program, tracepoint) in PROGRAMS {
@@ -158,6 +174,7 @@ impl Tracer {
             facts,
             arch,
             selector,
+            slot: 0,
             arg_facts: BTreeSet::new(),
             raw_numbers: BTreeSet::new(),
             followed: 0,
@@ -199,22 +216,62 @@ impl Tracer {
             let Some(fact) = Fact::from_bytes(&record) else { continue };
             match fact.kind {
                 abi::FACT_ARGS => {
-                    self.arg_facts.insert((fact.nr, fact.args));
+                    self.arg_facts.insert((fact.slot, fact.nr, fact.args));
                 }
                 abi::FACT_RAW_NR => {
-                    self.raw_numbers.insert(fact.nr);
+                    self.raw_numbers.insert((fact.slot, fact.nr));
                 }
                 _ => {}
             }
         }
     }
 
+    /// The mount namespaces adopted so far while watching for new containers.
+    pub fn container_slots(&self) -> Result<Vec<ContainerSlot>, TracerError> {
+        let mut out = Vec::new();
+        for slot in 1..abi::MAX_SLOTS {
+            let info = self.slot_info(slot)?;
+            if info.mntns == 0 {
+                continue;
+            }
+            let cgroups = [abi::c_name(&info.cgroup), abi::c_name(&info.cgroup_v1)]
+                .into_iter()
+                .filter(|name| !name.is_empty())
+                .collect();
+            out.push(ContainerSlot { slot, mntns: info.mntns, cgroups });
+        }
+        Ok(out)
+    }
+
+    /// Makes the trace that of the new container whose cgroup is named after
+    /// `container_id` (Docker, containerd and CRI-O all name it so). Returns
+    /// false if no such container was seen starting.
+    pub fn select_container(&mut self, container_id: &str) -> Result<bool, TracerError> {
+        debug_assert_eq!(self.selector, Selector::NewContainers);
+        let found = self
+            .container_slots()?
+            .into_iter()
+            .find(|s| !container_id.is_empty() && s.cgroups.iter().any(|c| c.contains(container_id)));
+        match found {
+            Some(s) => {
+                self.slot = s.slot;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// How many new mount namespaces could not be told apart (all slots taken).
+    pub fn untracked_namespaces(&self) -> Result<u64, TracerError> {
+        self.stat(abi::STAT_NO_SLOT)
+    }
+
     /// The counters so far.
     pub fn progress(&self) -> Result<Progress, TracerError> {
         let counts = self.syscall_counts()?;
         Ok(Progress {
-            processes: self.stat(abi::STAT_PROCESSES)? + self.followed,
-            distinct_syscalls: counts.len() + self.raw_numbers.len(),
+            processes: self.processes()?,
+            distinct_syscalls: counts.len() + self.raw_numbers.iter().filter(|(s, _)| *s == self.slot).count(),
             syscalls: counts.values().sum(),
             lost_events: self.stat(abi::STAT_LOST)?,
         })
@@ -234,8 +291,11 @@ impl Tracer {
                 }
             }
         }
-        trace.unknown_syscall_numbers.extend(&self.raw_numbers);
-        for (nr, values) in &self.arg_facts {
+        let slot = self.slot;
+        trace
+            .unknown_syscall_numbers
+            .extend(self.raw_numbers.iter().filter(|(s, _)| *s == slot).map(|(_, nr)| *nr));
+        for (_, nr, values) in self.arg_facts.iter().filter(|(s, _, _)| *s == slot) {
             let Some(name) = self.arch.syscall_name(*nr) else { continue };
             let Some(arg_names) = recorded_args(name) else { continue };
             let mask = recorded_arg_mask(name);
@@ -246,7 +306,7 @@ impl Tracer {
                 .collect::<BTreeMap<_, _>>();
             trace.add_args(name, args);
         }
-        trace.processes = self.stat(abi::STAT_PROCESSES)? + self.followed;
+        trace.processes = self.processes()?;
         trace.lost_events = self.stat(abi::STAT_LOST)?;
         Ok(trace)
     }
@@ -270,14 +330,26 @@ impl Tracer {
         let counts: PerCpuArray<_, u64> =
             PerCpuArray::try_from(map).map_err(|e| map_error("syscall_counts", &e))?;
         let mut out = BTreeMap::new();
+        let base = self.slot * abi::MAX_SYSCALLS;
         for nr in 0..abi::MAX_SYSCALLS {
-            let per_cpu = counts.get(&nr, 0).map_err(|e| map_error("syscall_counts", &e))?;
+            let per_cpu = counts.get(&(base + nr), 0).map_err(|e| map_error("syscall_counts", &e))?;
             let total: u64 = per_cpu.iter().sum();
             if total > 0 {
                 out.insert(nr, total);
             }
         }
         Ok(out)
+    }
+
+    /// Processes created in the selected slot, plus those handed over to us.
+    fn processes(&self) -> Result<u64, TracerError> {
+        Ok(self.slot_info(self.slot)?.processes + self.followed)
+    }
+
+    fn slot_info(&self, slot: u32) -> Result<abi::Slot, TracerError> {
+        let map = self.ebpf.map("slot_info").ok_or(missing_map("slot_info"))?;
+        let slots: Array<_, abi::Slot> = Array::try_from(map).map_err(|e| map_error("slot_info", &e))?;
+        slots.get(&slot, 0).map_err(|e| map_error("slot_info", &e))
     }
 
     fn stat(&self, slot: u32) -> Result<u64, TracerError> {
