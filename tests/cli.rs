@@ -12,7 +12,15 @@ fn run(args: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn help_texts() {
-    for (name, args) in [("main", &["--help"][..]), ("trace", &["trace", "--help"]), ("show", &["show", "--help"])] {
+    for (name, args) in [
+        ("main", &["--help"][..]),
+        ("trace", &["trace", "--help"]),
+        ("show", &["show", "--help"]),
+        ("generate_seccomp", &["generate", "seccomp", "--help"]),
+        ("profile", &["profile", "--help"]),
+        ("run", &["run", "--help"]),
+        ("diff", &["diff", "--help"]),
+    ] {
         let (code, text) = run(args);
         assert_eq!(code, Some(0));
         insta::assert_snapshot!(format!("help_{name}"), text);

@@ -6,63 +6,8 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
+use support::docker::*;
 use support::*;
-
-/// The docker CLI talking to the daemon of DOCKER_HOST, if one answers.
-fn docker_ready() -> bool {
-    Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]).output().is_ok_and(|o| o.status.success())
-}
-
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().expect("run docker");
-    assert!(out.status.success(), "docker {args:?} failed: {}", output_text(&out));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// FROM-scratch worker image made with `docker import` (no registry here):
-/// the static worker and probe, and the demo database in the node directory.
-fn worker_image() -> &'static str {
-    static IMAGE: OnceLock<String> = OnceLock::new();
-    IMAGE.get_or_init(|| {
-        let root = tempfile::tempdir().unwrap();
-        let rootfs = root.path().join("rootfs");
-        let bin = rootfs.join("usr/local/bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        for name in ["mascot-worker", "cinch-probe"] {
-            std::fs::copy(fixture(name), bin.join(name)).unwrap();
-        }
-        let node = rootfs.join("usr/local/mascotnode");
-        let status = Command::new(fixture("mascot-client"))
-            .args(["gen-db", "-o"])
-            .arg(node.join("sequence/demo/current/demo.fasta"))
-            .status()
-            .unwrap();
-        assert!(status.success());
-        std::fs::create_dir_all(node.join("results")).unwrap();
-        let tarball = root.path().join("rootfs.tar");
-        let status = Command::new("tar").arg("-C").arg(&rootfs).arg("-cf").arg(&tarball).arg(".").status().unwrap();
-        assert!(status.success());
-        let image = "cinch-test/mascot-worker:trace";
-        docker(&[
-            "import",
-            "--change",
-            r#"ENTRYPOINT ["/usr/local/bin/mascot-worker"]"#,
-            tarball.to_str().unwrap(),
-            image,
-        ]);
-        image.to_string()
-    })
-}
-
-/// Removes the container however the test ends.
-struct Container(String);
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
-    }
-}
 
 #[test]
 fn traces_the_container_and_not_the_host() {

@@ -36,6 +36,25 @@ pub fn socket_path() -> Result<PathBuf> {
 
 /// Finds a running container by name or id.
 pub fn inspect(name_or_id: &str) -> Result<Container> {
+    match lookup(name_or_id)? {
+        None => bail!("no such container: {name_or_id} (see `docker ps`)"),
+        Some(Inspected { running: false, .. }) => {
+            bail!("container {name_or_id} is not running; start it, then trace it")
+        }
+        Some(Inspected { container, .. }) => Ok(container),
+    }
+}
+
+/// A container as the daemon describes it, running or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspected {
+    /// `pid` is 0 when it is not running.
+    pub container: Container,
+    pub running: bool,
+}
+
+/// Looks a container up, running or not; None if the daemon does not know it.
+pub fn lookup(name_or_id: &str) -> Result<Option<Inspected>> {
     let socket = socket_path()?;
     let path = format!("/containers/{}/json", percent_encode(name_or_id));
     let (status, body) = get(&socket, &path).with_context(|| {
@@ -47,18 +66,16 @@ pub fn inspect(name_or_id: &str) -> Result<Container> {
     })?;
     match status {
         200 => {}
-        404 => bail!("no such container: {name_or_id} (see `docker ps`)"),
+        404 => return Ok(None),
         _ => bail!("the Docker daemon answered {status} for container {name_or_id}: {}", body.trim()),
     }
-    parse_inspect(&body).with_context(|| format!("unexpected answer from the Docker daemon about {name_or_id}"))
-        .and_then(|c| match c {
-            Some(container) => Ok(container),
-            None => bail!("container {name_or_id} is not running; start it, then trace it"),
-        })
+    parse_inspect(&body)
+        .map(Some)
+        .with_context(|| format!("unexpected answer from the Docker daemon about {name_or_id}"))
 }
 
-/// The container described by an inspect answer, or None if it is not running.
-fn parse_inspect(body: &str) -> Result<Option<Container>> {
+/// The container described by an inspect answer.
+fn parse_inspect(body: &str) -> Result<Inspected> {
     let json: serde_json::Value = serde_json::from_str(body)?;
     let text = |pointer: &str| -> Result<String> {
         json.pointer(pointer)
@@ -68,15 +85,15 @@ fn parse_inspect(body: &str) -> Result<Option<Container>> {
     };
     let running = json.pointer("/State/Running").and_then(|v| v.as_bool()).unwrap_or(false);
     let pid = json.pointer("/State/Pid").and_then(|v| v.as_u64()).unwrap_or(0);
-    if !running || pid == 0 {
-        return Ok(None);
-    }
-    Ok(Some(Container {
-        id: text("/Id")?,
-        name: text("/Name")?.trim_start_matches('/').to_string(),
-        image: text("/Config/Image")?,
-        pid: u32::try_from(pid).context("pid out of range")?,
-    }))
+    Ok(Inspected {
+        container: Container {
+            id: text("/Id")?,
+            name: text("/Name")?.trim_start_matches('/').to_string(),
+            image: text("/Config/Image")?,
+            pid: u32::try_from(pid).context("pid out of range")?,
+        },
+        running: running && pid != 0,
+    })
 }
 
 /// One HTTP/1.0 GET over the unix socket: (status code, body).
@@ -114,17 +131,18 @@ mod tests {
     fn reads_a_running_container() {
         let body = r#"{"Id":"abc123","Name":"/worker","Config":{"Image":"cinch/worker:1"},
                       "State":{"Running":true,"Pid":4242}}"#;
-        let container = parse_inspect(body).unwrap().unwrap();
+        let inspected = parse_inspect(body).unwrap();
+        assert!(inspected.running);
         assert_eq!(
-            container,
+            inspected.container,
             Container { id: "abc123".into(), name: "worker".into(), image: "cinch/worker:1".into(), pid: 4242 }
         );
     }
 
     #[test]
-    fn a_stopped_container_is_none() {
+    fn a_stopped_container_is_not_running() {
         let body = r#"{"Id":"a","Name":"/w","Config":{"Image":"i"},"State":{"Running":false,"Pid":0}}"#;
-        assert_eq!(parse_inspect(body).unwrap(), None);
+        assert!(!parse_inspect(body).unwrap().running);
     }
 
     #[test]

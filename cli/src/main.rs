@@ -4,7 +4,10 @@
 
 mod cmd;
 mod docker;
+mod docker_run;
 mod output;
+mod seccomp_filter;
+mod shell;
 mod status;
 
 use clap::{Parser, Subcommand};
@@ -33,7 +36,11 @@ pub mod exit {
     after_help = "Examples:\n  \
                   cinch trace --container mascot-worker -o trace.json\n  \
                   cinch trace -o trace.json -- ./mascot-worker --listen 127.0.0.1:5001\n  \
-                  cinch show trace.json"
+                  cinch show trace.json\n  \
+                  cinch generate seccomp --trace trace.json -o seccomp.json\n  \
+                  cinch profile -o hardening/ -- docker run --rm mascot/worker --jobs 1\n  \
+                  cinch run --seccomp seccomp.json -- ./mascot-worker\n  \
+                  cinch diff old/seccomp.json new/seccomp.json"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +51,10 @@ struct Cli {
 enum Command {
     Trace(cmd::trace::TraceArgs),
     Show(cmd::show::ShowArgs),
+    Generate(cmd::generate::GenerateArgs),
+    Profile(cmd::profile::ProfileArgs),
+    Run(cmd::run::RunArgs),
+    Diff(cmd::diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +62,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Trace(args) => cmd::trace::run(args),
         Command::Show(args) => cmd::show::run(args),
+        Command::Generate(args) => cmd::generate::run(args),
+        Command::Profile(args) => cmd::profile::run(args),
+        Command::Run(args) => cmd::run::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

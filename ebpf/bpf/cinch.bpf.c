@@ -61,6 +61,7 @@ struct {
 struct ns_switch {
 	__u32 from_mntns; /* the mount namespace it called from */
 	__u32 slot;       /* slot of the caller, or CINCH_SLOT_NEW */
+	__u32 created;    /* unshare (a new namespace) rather than setns */
 };
 
 struct {
@@ -155,27 +156,24 @@ static __always_inline bool take_slot(struct task_struct *creator, __u32 inum, _
 	return true;
 }
 
-/* Adopts a mount namespace the target (`slot`) moved into or created, or
- * a new container's (`slot` is CINCH_SLOT_NEW). Returns whether the namespace
- * is now traced, and its slot. */
-static __always_inline bool follow_mntns(struct task_struct *creator, __u32 inum, __u32 *slot)
+/* Adopts a mount namespace the target (`slot`) moved into or created, or a
+ * new container's (`slot` is CINCH_SLOT_NEW). A namespace just `created` is
+ * new even if its inode number is known: the kernel reuses the numbers of
+ * namespaces that are gone, and the old owner's slot must not swallow it.
+ * Returns whether the namespace is now traced, and its slot. */
+static __always_inline bool follow_mntns(struct task_struct *creator, __u32 inum, __u32 *slot, bool created)
 {
 	if (inum == cfg_host_mntns)
 		return false;
 	__u32 *known = bpf_map_lookup_elem(&target_mntns, &inum);
-	if (known) {
+	if (known && !created) {
 		*slot = *known;
 		return true;
 	}
 	if (*slot == CINCH_SLOT_NEW && !take_slot(creator, inum, slot))
 		return false;
-	if (bpf_map_update_elem(&target_mntns, &inum, slot, BPF_NOEXIST) == 0) {
+	if (bpf_map_update_elem(&target_mntns, &inum, slot, BPF_ANY) == 0) {
 		stat_add(CINCH_STAT_NEW_MNTNS, 1);
-		return true;
-	}
-	known = bpf_map_lookup_elem(&target_mntns, &inum);
-	if (known) {
-		*slot = *known; /* adopted meanwhile on another CPU */
 		return true;
 	}
 	stat_add(CINCH_STAT_LOST, 1); /* map full: the namespace is not followed */
@@ -194,9 +192,10 @@ static __always_inline bool check_ns_switch(struct task_struct *task, __u32 *slo
 	__u32 now = mntns_of(task);
 	bool moved = now != sw->from_mntns;
 	__u32 adopted = sw->slot;
+	bool created = sw->created;
 	bpf_map_delete_elem(&ns_switchers, &tid);
 	__sync_fetch_and_add(&pending_ns_switches, -1);
-	if (!moved || !follow_mntns(task, now, &adopted))
+	if (!moved || !follow_mntns(task, now, &adopted, created))
 		return false;
 	*slot = adopted;
 	return true;
@@ -216,7 +215,7 @@ static __always_inline void watch_ns_switch(struct task_struct *task, struct pt_
 		slot = CINCH_SLOT_NEW;
 	}
 	__u32 tid = BPF_CORE_READ(task, pid);
-	struct ns_switch sw = { .from_mntns = mntns_of(task), .slot = slot };
+	struct ns_switch sw = { .from_mntns = mntns_of(task), .slot = slot, .created = id == nr_unshare };
 	if (bpf_map_update_elem(&ns_switchers, &tid, &sw, BPF_NOEXIST) == 0)
 		__sync_fetch_and_add(&pending_ns_switches, 1);
 }
@@ -362,7 +361,7 @@ int BPF_PROG(cinch_fork, struct task_struct *parent, struct task_struct *child)
 
 	/* clone(CLONE_NEWNS): the child starts in a namespace of its own. */
 	__u32 child_ns = mntns_of(child);
-	if (child_ns != mntns_of(parent) && follow_mntns(parent, child_ns, &slot) && !target)
+	if (child_ns != mntns_of(parent) && follow_mntns(parent, child_ns, &slot, true) && !target)
 		count_process(slot);
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 pub mod arch;
 pub mod decode;
+pub mod seccomp;
 pub mod trace;
 
 pub use arch::Arch;

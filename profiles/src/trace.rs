@@ -24,6 +24,11 @@ pub struct Trace {
     /// Processes created inside the target while it was traced (threads are
     /// not counted; processes already running when tracing began are not either).
     pub processes: u64,
+    /// The trace begins when the container runtime installed the seccomp
+    /// filter (`cinch trace -- docker run ...`), so it holds what the runtime
+    /// itself does under the filter before it execs the entrypoint.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub from_container_start: bool,
     /// Facts the kernel side could not deliver. Non-zero means the trace is
     /// incomplete and a profile made from it may be too tight.
     pub lost_events: u64,
@@ -102,6 +107,7 @@ impl Trace {
             target,
             host,
             processes: 0,
+            from_container_start: false,
             lost_events: 0,
             syscalls: BTreeMap::new(),
             unknown_syscall_numbers: BTreeSet::new(),
@@ -283,4 +289,8 @@ mod tests {
         let err = Trace::from_json(&text).unwrap_err();
         assert!(err.to_string().contains("procs"), "{err}");
     }
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }

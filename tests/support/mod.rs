@@ -5,6 +5,8 @@
 //! them all) and otherwise skips with the reason printed.
 #![allow(dead_code)]
 
+pub mod docker;
+
 use cinch_profiles::Trace;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -118,25 +120,39 @@ pub fn arg_values(trace: &Trace, syscall: &str, arg: &str) -> Vec<u64> {
         .unwrap_or_default()
 }
 
-/// `cinch trace` running in the background, its stderr collected line by line.
+/// `cinch trace` (or `profile`) running in the background, its stderr
+/// collected line by line and its stdout kept.
 pub struct Tracing {
     pub child: Child,
     /// The `cinch: tracing ...` line printed once attached.
     pub attached: String,
     lines: Receiver<String>,
     pub stderr: Arc<Mutex<String>>,
+    stdout: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Tracing {
     /// Starts `cinch trace ARGS` and waits until it says it is attached.
     pub fn start(args: &[&str]) -> Tracing {
+        Tracing::start_subcommand("trace", args)
+    }
+
+    /// Starts `cinch SUBCOMMAND ARGS` and waits until it says it is attached.
+    pub fn start_subcommand(subcommand: &str, args: &[&str]) -> Tracing {
         let mut child = cinch()
-            .arg("trace")
+            .arg(subcommand)
             .args(args)
             .stdin(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("start cinch trace");
+            .expect("start cinch");
+        let mut stdout = child.stdout.take().expect("piped stdout");
+        let stdout = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+            text
+        });
         let stderr = child.stderr.take().expect("piped stderr");
         let (sender, lines) = channel();
         let all = Arc::new(Mutex::new(String::new()));
@@ -147,7 +163,7 @@ impl Tracing {
                 let _ = sender.send(line);
             }
         });
-        let mut tracing = Tracing { child, attached: String::new(), lines, stderr: all };
+        let mut tracing = Tracing { child, attached: String::new(), lines, stderr: all, stdout: Some(stdout) };
         tracing.attached = tracing.wait_for_line("cinch: tracing");
         tracing
     }
@@ -177,11 +193,18 @@ impl Tracing {
     }
 
     /// Waits for cinch to exit; returns its exit code and whole stderr.
-    pub fn finish(mut self) -> (i32, String) {
+    pub fn finish(self) -> (i32, String) {
+        let (code, stderr, _) = self.finish_all();
+        (code, stderr)
+    }
+
+    /// Waits for cinch to exit; returns its exit code, stderr and stdout.
+    pub fn finish_all(mut self) -> (i32, String, String) {
         let status = self.child.wait().expect("wait for cinch");
         // The reader thread drops its sender at end of stream: drain to there.
         while self.lines.recv_timeout(PATIENCE).is_ok() {}
-        (status.code().unwrap_or(-1), self.stderr_text())
+        let stdout = self.stdout.take().map(|t| t.join().expect("stdout reader")).unwrap_or_default();
+        (status.code().unwrap_or(-1), self.stderr_text(), stdout)
     }
 
     fn stderr_text(&self) -> String {

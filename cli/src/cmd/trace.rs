@@ -1,5 +1,6 @@
 //! `cinch trace`: watch a container, a process or a command, write the trace.
 
+use crate::docker_run::DockerRun;
 use crate::output::PendingOutput;
 use crate::status::StatusLine;
 use crate::{docker, exit};
@@ -24,10 +25,22 @@ use std::time::{Duration, Instant};
 #[command(after_help = "Examples:\n  \
     cinch trace --container mascot-worker --duration 5m -o worker.trace.json\n  \
     cinch trace --pid 4242 -o trace.json\n  \
-    cinch trace -o trace.json -- ./mascot-worker --listen 127.0.0.1:5001 --jobs 1\n\n\
+    cinch trace -o trace.json -- ./mascot-worker --listen 127.0.0.1:5001 --jobs 1\n  \
+    cinch trace -o trace.json -- docker run --rm --network host mascot/worker --jobs 1\n\n\
     Exit status: 0 trace written; 1 trace written but events were lost (see --allow-lost);\n\
     2 nothing traced (bad arguments, no such container, not permitted, unwritable output).")]
 pub struct TraceArgs {
+    /// File to write the trace to (written atomically)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: PathBuf,
+
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+/// What to trace and for how long; shared by `trace` and `profile`.
+#[derive(Args, Debug)]
+pub struct TargetArgs {
     /// Docker container to trace, by name or id (through the Docker API socket;
     /// DOCKER_HOST=unix://... is honoured)
     #[arg(long, short = 'c', value_name = "NAME|ID", conflicts_with = "pid")]
@@ -38,10 +51,6 @@ pub struct TraceArgs {
     #[arg(long, value_name = "PID")]
     pid: Option<u32>,
 
-    /// File to write the trace to (written atomically)
-    #[arg(long, short = 'o', value_name = "FILE")]
-    output: PathBuf,
-
     /// Stop after this long: 90s, 5m, 1h, 500ms (default: until the target exits)
     #[arg(long, value_name = "TIME", value_parser = parse_duration)]
     duration: Option<Duration>,
@@ -50,9 +59,18 @@ pub struct TraceArgs {
     #[arg(long)]
     allow_lost: bool,
 
-    /// Command to start and trace with all its descendants, from its first instruction
+    /// Command to start and trace with all its descendants, from its first
+    /// instruction. For `docker run ...`, the container it creates is traced
+    /// instead, from the moment its runtime installs the seccomp filter.
     #[arg(last = true, value_name = "CMD")]
     command: Vec<OsString>,
+}
+
+/// A finished recording.
+pub struct Recorded {
+    pub trace: Trace,
+    /// A `docker run` command line that was traced, if that was the target.
+    pub docker_run: Option<DockerRun>,
 }
 
 /// What is being traced, and how to tell that it is gone.
@@ -61,30 +79,69 @@ enum Subject {
     Command { child: libc::pid_t, argv: Vec<OsString> },
     /// Something already running, watched through a pidfd of its first process.
     Running { pidfd: OwnedFd, target: Target },
+    /// The container a `docker run` client creates; we reap the client.
+    DockerRun(Box<DockerRunSubject>),
 }
 
 pub fn run(args: TraceArgs) -> Result<u8> {
-    let chosen = [args.container.is_some(), args.pid.is_some(), !args.command.is_empty()];
-    match chosen.iter().filter(|c| **c).count() {
-        1 => {}
-        0 => bail!("nothing to trace: give --container NAME, --pid PID, or a command after `--`"),
-        _ => bail!("give only one target: --container, --pid, or a command after `--`"),
-    }
+    args.target.check()?;
     let output = PendingOutput::reserve(&args.output)?;
+    let Recorded { trace, .. } = record(&args.target, &args.output)?;
+    output.commit(trace.to_json().as_bytes())?;
+    eprintln!("  wrote {}", args.output.display());
+    Ok(lost_events_verdict(&trace, args.target.allow_lost))
+}
+
+impl TargetArgs {
+    /// Refuses a bad target before anything is reserved or started.
+    pub fn check(&self) -> Result<()> {
+        let chosen = [self.container.is_some(), self.pid.is_some(), !self.command.is_empty()];
+        match chosen.iter().filter(|c| **c).count() {
+            1 => Ok(()),
+            0 => bail!("nothing to trace: give --container NAME, --pid PID, or a command after `--`"),
+            _ => bail!("give only one target: --container, --pid, or a command after `--`"),
+        }
+    }
+
+    pub fn allow_lost(&self) -> bool {
+        self.allow_lost
+    }
+}
+
+/// Exit code for a written trace: FINDINGS (with a loud message) if events
+/// were lost and that was not accepted.
+pub fn lost_events_verdict(trace: &Trace, allow_lost: bool) -> u8 {
+    if trace.lost_events > 0 && !allow_lost {
+        eprintln!(
+            "cinch: {} events were LOST: the trace is incomplete and a profile made from it may \
+             be too tight. Re-run it; pass --allow-lost to accept an incomplete trace.",
+            trace.lost_events
+        );
+        return exit::FINDINGS;
+    }
+    exit::OK
+}
+
+/// Traces the target until it exits, a stop signal, or the duration; `destination`
+/// is only named in messages.
+pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
     let stop = StopSignals::install()?;
 
-    let (mut tracer, subject) = if let Some(name) = &args.container {
+    let docker_run = DockerRun::parse(&args.command);
+    let (mut tracer, mut subject) = if let Some(name) = &args.container {
         let docker::Container { id, name, image, pid } = docker::inspect(name)?;
         attach_running(pid, Target::Container { id, name, image })?
     } else if let Some(pid) = args.pid {
         let argv = process_argv(pid).with_context(|| format!("no such process: {pid}"))?;
         attach_running(pid, Target::Process { argv })?
+    } else if let Some(run) = &docker_run {
+        start_docker_run(run)?
     } else {
         start_command(&args.command)?
     };
 
     // Printed once everything is attached: scripts wait for this line.
-    eprintln!("cinch: tracing {}; Ctrl-C to stop and write {}", subject.describe(), args.output.display());
+    eprintln!("cinch: tracing {}; Ctrl-C to stop and write {}", subject.describe(), destination.display());
     let started = Instant::now();
     let status = StatusLine::new();
     let mut last_status = Instant::now() - Duration::from_secs(1);
@@ -101,26 +158,17 @@ pub fn run(args: TraceArgs) -> Result<u8> {
         if args.duration.is_some_and(|limit| started.elapsed() >= limit) {
             break StopReason::Duration;
         }
-        if subject.has_exited()? {
+        if subject.has_exited(&mut tracer)? {
             break StopReason::TargetExited;
         }
     };
     status.finish();
 
-    let target = subject.finish(reason);
-    let trace = tracer.finish(target)?;
-    output.commit(trace.to_json().as_bytes())?;
-    report(&trace, &args.output, reason, started.elapsed());
-
-    if trace.lost_events > 0 && !args.allow_lost {
-        eprintln!(
-            "cinch: {} events were LOST: the trace is incomplete and a profile made from it may \
-             be too tight. Re-run it; pass --allow-lost to accept an incomplete trace.",
-            trace.lost_events
-        );
-        return Ok(exit::FINDINGS);
-    }
-    Ok(exit::OK)
+    let (target, from_container_start) = subject.finish(reason, &mut tracer)?;
+    let mut trace = tracer.finish(target)?;
+    trace.from_container_start = from_container_start;
+    report(&trace, reason, started.elapsed());
+    Ok(Recorded { trace, docker_run })
 }
 
 /// Attaches to a process that is already running and to everything in its
@@ -200,15 +248,164 @@ fn start_command(argv: &[OsString]) -> Result<(Tracer, Subject)> {
     Ok((tracer, Subject::Command { child, argv: argv.to_vec() }))
 }
 
+/// A `docker run` being traced: the client cinch started, and what is known
+/// so far of the container it creates.
+pub struct DockerRunSubject {
+    client: libc::pid_t,
+    client_status: Option<i32>,
+    /// Where the client writes the container id once it is created.
+    cidfile: PathBuf,
+    /// Holds our temporary cidfile's directory while we need it.
+    _cid_dir: Option<tempfile::TempDir>,
+    id: Option<String>,
+    /// Name and image, looked up as soon as the id is known (a --rm container
+    /// is gone by the end).
+    described: Option<docker::Container>,
+    /// Whether the container's slot was found in the tracer.
+    selected: bool,
+}
+
+/// Starts the `docker run` client and watches for the container it creates.
+fn start_docker_run(run: &DockerRun) -> Result<(Tracer, Subject)> {
+    if run.is_unconfined() {
+        bail!(
+            "this docker run disables seccomp (seccomp=unconfined or --privileged), but cinch learns \
+             what the runtime does after it installs the filter from the filter itself. Leave \
+             Docker's default profile in place while tracing (it is what the workload runs under today)"
+        );
+    }
+    let (cidfile, cid_dir) = match run.cidfile() {
+        Some(path) => (path, None),
+        None => {
+            let dir = tempfile::Builder::new().prefix("cinch-cid-").tempdir().context("cannot create a temporary directory")?;
+            (dir.path().join("cid"), Some(dir))
+        }
+    };
+    let argv = match cid_dir {
+        Some(_) => run.with_options(&["--cidfile".into(), cidfile.clone().into_os_string()]),
+        None => run.with_options(&[]),
+    };
+    // Watch before the client starts: the container must not start unseen.
+    let tracer = Tracer::start(Selector::NewContainers)?;
+    let program = resolve_program(&argv[0])?;
+    let child = std::process::Command::new(&program)
+        .args(&argv[1..])
+        .spawn()
+        .with_context(|| format!("cannot run {}", program.display()))?;
+    let client = libc::pid_t::try_from(child.id()).context("pid out of range")?;
+    let subject = DockerRunSubject {
+        client,
+        client_status: None,
+        cidfile,
+        _cid_dir: cid_dir,
+        id: None,
+        described: None,
+        selected: false,
+    };
+    Ok((tracer, Subject::DockerRun(Box::new(subject))))
+}
+
+impl DockerRunSubject {
+    /// Learns the container id, its description and its slot as they appear.
+    fn catch_up(&mut self, tracer: &mut Tracer) -> Result<()> {
+        if self.id.is_none() {
+            let id = std::fs::read_to_string(&self.cidfile).unwrap_or_default().trim().to_string();
+            if !id.is_empty() {
+                self.id = Some(id);
+            }
+        }
+        let Some(id) = &self.id else { return Ok(()) };
+        if self.described.is_none() {
+            self.described = docker::lookup(id)?.map(|i| i.container);
+        }
+        if !self.selected {
+            self.selected = tracer.select_container(id)?;
+        }
+        Ok(())
+    }
+
+    fn client_exited(&mut self) -> bool {
+        if self.client_status.is_none() {
+            let mut status = 0;
+            // SAFETY: plain syscall on our own child.
+            let done = unsafe { libc::waitpid(self.client, &mut status, libc::WNOHANG) };
+            if done == self.client {
+                self.client_status = Some(if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 128 });
+            } else if done < 0 {
+                self.client_status = Some(-1);
+            }
+        }
+        self.client_status.is_some()
+    }
+
+    /// Done when the client is gone and so is the container (`docker run -d`
+    /// returns at once; the container runs on).
+    fn has_exited(&mut self, tracer: &mut Tracer) -> Result<bool> {
+        self.catch_up(tracer)?;
+        if !self.client_exited() {
+            return Ok(false);
+        }
+        let Some(id) = &self.id else { return Ok(true) };
+        Ok(!docker::lookup(id)?.is_some_and(|i| i.running))
+    }
+
+    fn finish(mut self, reason: StopReason, tracer: &mut Tracer) -> Result<Target> {
+        self.catch_up(tracer)?;
+        let client_exited = self.client_exited();
+        let Some(id) = self.id.clone() else {
+            if !client_exited {
+                // SAFETY: plain syscall on our own child.
+                unsafe { libc::kill(self.client, libc::SIGTERM) };
+            }
+            match self.client_status {
+                Some(code) => bail!("docker run exited with status {code} before creating a container; nothing was traced"),
+                None => bail!("docker run had not created a container yet; nothing was traced"),
+            }
+        };
+        if !self.selected {
+            let untracked = tracer.untracked_namespaces()?;
+            bail!(
+                "container {} was created but cinch did not see it start{}; nothing was traced",
+                short_id(&id),
+                if untracked > 0 {
+                    format!(" ({untracked} other containers started at the same time and exhausted cinch's slots)")
+                } else {
+                    " (was it started before tracing, or by another runtime?)".to_string()
+                }
+            );
+        }
+        if reason != StopReason::TargetExited && !client_exited {
+            eprintln!(
+                "cinch: container {} is left running (stop it with docker stop {})",
+                short_id(&id),
+                short_id(&id)
+            );
+        }
+        if let Some(code) = self.client_status.filter(|c| *c != 0) {
+            eprintln!("cinch: note: docker run exited with status {code}");
+        }
+        let (name, image) = match self.described {
+            Some(c) => (c.name, c.image),
+            None => (String::new(), String::new()),
+        };
+        Ok(Target::Container { id, name, image })
+    }
+}
+
+fn short_id(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
 impl Subject {
     fn describe(&self) -> String {
         match self {
             Subject::Command { child, .. } => format!("command (pid {child})"),
             Subject::Running { target, .. } => target.to_string(),
+            Subject::DockerRun(run) => format!("the container docker run creates (client pid {})", run.client),
         }
     }
 
-    fn has_exited(&self) -> Result<bool> {
+    fn has_exited(&mut self, tracer: &mut Tracer) -> Result<bool> {
         match self {
             Subject::Command { child, .. } => {
                 let mut status = 0;
@@ -222,11 +419,13 @@ impl Subject {
                 let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
                 Ok(ready > 0)
             }
+            Subject::DockerRun(run) => run.has_exited(tracer),
         }
     }
 
-    /// The target's description; a command still running is asked to stop.
-    fn finish(self, reason: StopReason) -> Target {
+    /// The target's description, and whether the trace covers the container's
+    /// start; a command still running is asked to stop.
+    fn finish(self, reason: StopReason, tracer: &mut Tracer) -> Result<(Target, bool)> {
         match self {
             Subject::Command { child, argv } => {
                 if reason != StopReason::TargetExited {
@@ -236,9 +435,10 @@ impl Subject {
                     unsafe { libc::kill(child, libc::SIGTERM) };
                 }
                 let argv = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-                Target::Command { argv }
+                Ok((Target::Command { argv }, false))
             }
-            Subject::Running { target, .. } => target,
+            Subject::Running { target, .. } => Ok((target, false)),
+            Subject::DockerRun(run) => Ok((run.finish(reason, tracer)?, true)),
         }
     }
 }
@@ -282,7 +482,7 @@ impl StopSignals {
     }
 }
 
-fn report(trace: &Trace, path: &Path, reason: StopReason, elapsed: Duration) {
+fn report(trace: &Trace, reason: StopReason, elapsed: Duration) {
     let why = match reason {
         StopReason::TargetExited => "target exited",
         StopReason::Duration => "duration reached",
@@ -290,14 +490,13 @@ fn report(trace: &Trace, path: &Path, reason: StopReason, elapsed: Duration) {
         StopReason::Terminated => "terminated",
     };
     eprintln!(
-        "cinch: traced {} for {:.1}s ({why})\n  {} syscalls ({} calls), {} new processes, {} lost events\n  wrote {}",
+        "cinch: traced {} for {:.1}s ({why})\n  {} syscalls ({} calls), {} new processes, {} lost events",
         trace.target,
         elapsed.as_secs_f64(),
         trace.syscalls.len(),
         trace.total_calls(),
         trace.processes,
         trace.lost_events,
-        path.display()
     );
 }
 
@@ -324,7 +523,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Finds the program the way a shell would (PATH search), so that failed
 /// lookups in PATH directories do not end up in the trace as execve calls.
-fn resolve_program(name: &OsString) -> Result<PathBuf> {
+pub fn resolve_program(name: &OsString) -> Result<PathBuf> {
     let path = Path::new(name);
     if name.as_bytes().contains(&b'/') {
         return Ok(path.to_path_buf());

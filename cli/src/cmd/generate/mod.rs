@@ -1,0 +1,24 @@
+//! `cinch generate ARTIFACT`: one file per artifact kind.
+
+pub mod seccomp;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+/// Generate a hardening artifact from a trace.
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    #[command(subcommand)]
+    artifact: Artifact,
+}
+
+#[derive(Subcommand, Debug)]
+enum Artifact {
+    Seccomp(seccomp::SeccompArgs),
+}
+
+pub fn run(args: GenerateArgs) -> Result<u8> {
+    match args.artifact {
+        Artifact::Seccomp(args) => seccomp::run(args),
+    }
+}

@@ -1,0 +1,81 @@
+//! Runtime floors: what a container runtime does after it installs the
+//! seccomp filter and before it execs the entrypoint. A profile made only of
+//! the workload's syscalls does not start the container; the floor is what
+//! has to be added.
+//!
+//! A floor is measured, not guessed: `scripts/measure-runtime-floor` starts a
+//! container whose entrypoint makes one syscall (exit) many times under
+//! `cinch trace -- docker run ...`, which counts every syscall made under the
+//! filter from the moment it is installed, and writes the union to
+//! `floors/<runtime>.txt`. The end-to-end tests prove that profiles with the
+//! floor start containers in real Docker and under `runc run`.
+
+use crate::arch::Arch;
+use std::fmt;
+use std::str::FromStr;
+
+/// A container runtime cinch has a measured floor for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// runc, the default runtime of Docker and containerd.
+    Runc,
+}
+
+const RUNC_FLOOR: &str = include_str!("floors/runc.txt");
+
+impl Runtime {
+    pub const ALL: [Runtime; 1] = [Runtime::Runc];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runtime::Runc => "runc",
+        }
+    }
+
+    /// The floor file's text (comments say how and where it was measured).
+    pub fn floor_text(self) -> &'static str {
+        match self {
+            Runtime::Runc => RUNC_FLOOR,
+        }
+    }
+
+    /// The floor's syscalls that exist on `arch`, and those that do not.
+    pub fn floor(self, arch: Arch) -> (Vec<&'static str>, Vec<&'static str>) {
+        floor_names(self.floor_text()).partition(|name| arch.syscall_number(name).is_some())
+    }
+}
+
+/// The names in a floor file: one per line, `#` starts a comment.
+fn floor_names(text: &'static str) -> impl Iterator<Item = &'static str> {
+    text.lines().map(|l| l.split('#').next().unwrap_or("").trim()).filter(|l| !l.is_empty())
+}
+
+impl fmt::Display for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Runtime {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Runtime, String> {
+        Runtime::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("no measured floor for runtime {s:?} (known: runc)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_floor_name_is_an_x86_64_syscall() {
+        for runtime in Runtime::ALL {
+            let (present, missing) = runtime.floor(Arch::X86_64);
+            assert!(missing.is_empty(), "{runtime}: {missing:?}");
+            assert!(present.contains(&"execve"), "{runtime}: the exec itself runs under the filter");
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Trace → seccomp profile. Pure: the same trace and options always give the
+//! same profile, byte for byte.
+//!
+//! The profile denies by default (EPERM) and allows exactly the syscalls the
+//! trace saw, plus the container runtime's own syscalls after it installs the
+//! filter (see [`super::floor`]). Where seccomp can check the arguments that
+//! make a syscall dangerous, the allowance is limited to the values seen:
+//! `clone` without namespace flags (Docker's mask), `socket` for the families
+//! seen, `personality` and `unshare` for the exact values seen. `clone3` keeps
+//! its flags in memory seccomp cannot read, so it is answered with ENOSYS and
+//! the C library falls back to `clone`, as under Docker's default profile.
+
+use super::floor::Runtime;
+use super::profile::{scmp_arch, Action, Arg, ArchMap, Op, Profile, Rule};
+use super::{validate, SeccompError};
+use crate::arch::Arch;
+use crate::trace::{Target, Trace};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Namespace flags of clone(2), as masked by Docker's default profile:
+/// NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET.
+pub const CLONE_NAMESPACE_MASK: u64 = 0x7E02_0000;
+/// The errno seccomp returns for syscalls outside the profile.
+pub const DEFAULT_ERRNO: u32 = libc::EPERM as u32;
+const ENOSYS: u32 = libc::ENOSYS as u32;
+
+/// What to generate besides the trace itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Whose start-up syscalls to add; `None` for a profile applied right
+    /// before exec (`cinch run`) or a trace that already contains them.
+    pub runtime: Option<Runtime>,
+}
+
+/// A generated profile and what the user should know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    pub profile: Profile,
+    /// Sentences for the user: what was added, what could not be made tight.
+    pub notes: Vec<String>,
+}
+
+/// Syscalls whose arguments the generator turns into conditions.
+const ARG_RULED: &[&str] = &["clone", "clone3", "socket", "personality", "unshare"];
+
+pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompError> {
+    let arch = trace.host.arch;
+    let mut notes = Vec::new();
+
+    let mut seen: BTreeSet<&str> = trace.syscalls.keys().map(String::as_str).collect();
+    let mut from_runtime: BTreeSet<&str> = BTreeSet::new();
+    if let Some(runtime) = options.runtime {
+        let (names, missing) = runtime.floor(arch);
+        from_runtime = names.into_iter().filter(|n| !seen.contains(n)).collect();
+        if !missing.is_empty() {
+            notes.push(format!(
+                "the {runtime} floor was measured on x86_64; {} of its syscalls do not exist on {arch} and were left out: {}",
+                missing.len(),
+                missing.join(", ")
+            ));
+        }
+        if !from_runtime.is_empty() {
+            notes.push(format!(
+                "added {} syscalls that {runtime} makes after installing the filter and before exec: {}",
+                from_runtime.len(),
+                from_runtime.iter().copied().collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    seen.extend(&from_runtime);
+
+    let mut rules = Vec::new();
+    let plain: Vec<String> =
+        seen.iter().filter(|n| !ARG_RULED.contains(n)).map(|n| (*n).to_string()).collect();
+    if !plain.is_empty() {
+        rules.push(Rule {
+            names: plain,
+            comment: allow_comment(trace, options.runtime),
+            ..rule(Action::Allow)
+        });
+    }
+
+    // clone: the namespace bits seen (none, for ordinary threads and forks).
+    let clone_flags = observed(trace, "clone", "flags").chain(observed(trace, "clone3", "flags"));
+    let mut namespace_sets: BTreeSet<u64> = clone_flags.map(|f| f & CLONE_NAMESPACE_MASK).collect();
+    if seen.contains("clone") || seen.contains("clone3") {
+        namespace_sets.insert(0);
+        for bits in &namespace_sets {
+            let comment = if *bits == 0 {
+                "clone without namespace flags".to_string()
+            } else {
+                format!("clone creating namespaces {bits:#x}, as seen in the trace")
+            };
+            rules.push(Rule {
+                names: vec!["clone".into()],
+                args: vec![Arg { index: 0, value: CLONE_NAMESPACE_MASK, value_two: *bits, op: Op::MaskedEqual }],
+                comment,
+                ..rule(Action::Allow)
+            });
+        }
+        rules.push(Rule {
+            names: vec!["clone3".into()],
+            errno_ret: Some(ENOSYS),
+            comment: "clone3's flags are out of seccomp's reach: ENOSYS makes the C library use clone".into(),
+            ..rule(Action::Errno)
+        });
+    }
+
+    for (syscall, arg, what) in [
+        ("socket", "domain", "socket family"),
+        ("personality", "persona", "personality"),
+        ("unshare", "flags", "unshare flags"),
+    ] {
+        if !seen.contains(syscall) {
+            continue;
+        }
+        let values: BTreeSet<u64> = observed(trace, syscall, arg).collect();
+        if values.is_empty() {
+            notes.push(format!(
+                "{syscall} is allowed with any arguments: the trace recorded none of its values"
+            ));
+            rules.push(Rule { names: vec![syscall.into()], ..rule(Action::Allow) });
+            continue;
+        }
+        for value in values {
+            rules.push(Rule {
+                names: vec![syscall.into()],
+                args: vec![Arg { index: 0, value, value_two: 0, op: Op::Equal }],
+                comment: format!("{what} {value}, as seen in the trace"),
+                ..rule(Action::Allow)
+            });
+        }
+    }
+
+    if !trace.unknown_syscall_numbers.is_empty() {
+        notes.push(format!(
+            "syscall numbers {:?} have no name on {arch} and stay denied",
+            trace.unknown_syscall_numbers
+        ));
+    }
+    if trace.lost_events > 0 {
+        notes.push(format!(
+            "the trace lost {} events: argument values may be missing and the profile may be too tight",
+            trace.lost_events
+        ));
+    }
+
+    let profile = Profile {
+        default_action: Action::Errno,
+        default_errno_ret: Some(DEFAULT_ERRNO),
+        arch_map: vec![ArchMap { architecture: scmp_arch(arch).into(), sub_architectures: vec![] }],
+        architectures: vec![],
+        flags: vec![],
+        listener_path: None,
+        listener_metadata: None,
+        syscalls: rules,
+    };
+    validate(&profile)?;
+    Ok(Generated { profile, notes })
+}
+
+/// Values of one recorded argument of a syscall, as seen in the trace.
+fn observed<'t>(trace: &'t Trace, syscall: &str, arg: &'t str) -> impl Iterator<Item = u64> + 't {
+    trace
+        .syscalls
+        .get(syscall)
+        .into_iter()
+        .flat_map(|s| s.args.iter())
+        .filter_map(move |args: &BTreeMap<String, u64>| args.get(arg).copied())
+}
+
+fn rule(action: Action) -> Rule {
+    Rule {
+        names: vec![],
+        name: None,
+        action,
+        errno_ret: None,
+        args: vec![],
+        comment: String::new(),
+        includes: Default::default(),
+        excludes: Default::default(),
+    }
+}
+
+fn allow_comment(trace: &Trace, runtime: Option<Runtime>) -> String {
+    let what = match &trace.target {
+        Target::Container { name, .. } => format!("container {name}"),
+        Target::Command { argv } | Target::Process { argv } => {
+            format!("{}", argv.first().map_or("a command", String::as_str))
+        }
+    };
+    match runtime {
+        Some(runtime) => format!("cinch: syscalls seen in {what}, and {runtime}'s after it installs the filter"),
+        None => format!("cinch: syscalls seen in {what}"),
+    }
+}
+
+/// The architectures a generated profile lists, for tests and diff output.
+pub fn profile_arches(profile: &Profile) -> Vec<Arch> {
+    profile.arch_names().iter().filter_map(|n| super::profile::arch_of_scmp(n)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seccomp::{k8s, load, oci};
+
+    const CONTAINER_TRACE: &str = include_str!("../../../fixtures/traces/worker-container.json");
+    const HOST_TRACE: &str = include_str!("../../../fixtures/traces/worker-host.json");
+    const DOCKER_DEFAULT: &str = include_str!("../../../fixtures/reference/docker-default-seccomp.json");
+
+    fn container_profile() -> Generated {
+        let trace = Trace::from_json(CONTAINER_TRACE).unwrap();
+        generate(&trace, &Options { runtime: Some(Runtime::Runc) }).unwrap()
+    }
+
+    #[test]
+    fn golden_docker_profile_of_the_worker_container() {
+        let generated = container_profile();
+        insta::assert_snapshot!("worker_container_docker", generated.profile.to_json());
+        insta::assert_debug_snapshot!("worker_container_notes", generated.notes);
+    }
+
+    #[test]
+    fn golden_oci_and_k8s_forms() {
+        let profile = container_profile().profile;
+        insta::assert_snapshot!("worker_container_oci", oci::to_json(&oci::to_oci(&profile).unwrap()));
+        insta::assert_snapshot!("worker_container_k8s", k8s::to_yaml(&profile, "mascot-worker", "mascot"));
+    }
+
+    #[test]
+    fn golden_host_trace_without_floor() {
+        let trace = Trace::from_json(HOST_TRACE).unwrap();
+        let generated = generate(&trace, &Options { runtime: None }).unwrap();
+        insta::assert_snapshot!("worker_host_docker", generated.profile.to_json());
+    }
+
+    #[test]
+    fn allows_exactly_the_trace_and_the_floor() {
+        let trace = Trace::from_json(CONTAINER_TRACE).unwrap();
+        let profile = container_profile().profile;
+        let (floor, _) = Runtime::Runc.floor(trace.host.arch);
+        let allowed: BTreeSet<&str> = profile
+            .syscalls
+            .iter()
+            .filter(|r| r.action == Action::Allow)
+            .flat_map(|r| r.all_names())
+            .collect();
+        let expected: BTreeSet<&str> =
+            trace.syscalls.keys().map(String::as_str).chain(floor).filter(|n| *n != "clone3").collect();
+        assert_eq!(allowed, expected);
+    }
+
+    #[test]
+    fn dangerous_arguments_are_pinned_to_what_was_seen() {
+        let profile = container_profile().profile;
+        let rules_for = |name: &str| profile.syscalls.iter().filter(|r| r.names == [name]).cloned().collect::<Vec<_>>();
+        let clone = rules_for("clone");
+        assert_eq!(clone.len(), 1, "the worker only makes threads");
+        assert_eq!(clone[0].args, [Arg { index: 0, value: CLONE_NAMESPACE_MASK, value_two: 0, op: Op::MaskedEqual }]);
+        let socket = rules_for("socket");
+        assert_eq!(socket.len(), 1);
+        assert_eq!(socket[0].args[0].value, libc::AF_INET as u64, "the worker only listens on IPv4");
+        let clone3 = rules_for("clone3");
+        assert_eq!((clone3[0].action, clone3[0].errno_ret), (Action::Errno, Some(38)));
+        assert!(!profile.syscalls.iter().flat_map(|r| r.all_names()).any(|n| n == "ptrace" || n == "mount"));
+    }
+
+    #[test]
+    fn namespace_creating_clones_and_exact_personalities_get_their_own_rules() {
+        let mut trace = Trace::from_json(HOST_TRACE).unwrap();
+        let flags = (libc::CLONE_NEWNS | libc::CLONE_NEWPID) as u64 | libc::SIGCHLD as u64;
+        trace.add_args("clone", [("flags".to_string(), flags)].into());
+        trace.syscalls.entry("personality".into()).or_default().count = 1;
+        trace.add_args("personality", [("persona".to_string(), 0xffff_ffff)].into());
+        let profile = generate(&trace, &Options { runtime: None }).unwrap().profile;
+        let clone_values: Vec<u64> =
+            profile.syscalls.iter().filter(|r| r.names == ["clone"]).map(|r| r.args[0].value_two).collect();
+        assert_eq!(clone_values, vec![0, (libc::CLONE_NEWNS | libc::CLONE_NEWPID) as u64]);
+        let persona: Vec<u64> =
+            profile.syscalls.iter().filter(|r| r.names == ["personality"]).map(|r| r.args[0].value).collect();
+        assert_eq!(persona, vec![0xffff_ffff]);
+    }
+
+    #[test]
+    fn a_name_unknown_to_a_listed_arch_is_an_error() {
+        let mut profile = container_profile().profile;
+        profile.syscalls[0].names.push("not_a_syscall".into());
+        assert_eq!(
+            validate(&profile),
+            Err(SeccompError::UnknownSyscall { name: "not_a_syscall".into(), arch: Arch::X86_64 })
+        );
+        // arch_prctl exists on x86_64 only: listing arm64 too must fail.
+        let mut profile = container_profile().profile;
+        profile.arch_map.push(ArchMap { architecture: "SCMP_ARCH_AARCH64".into(), sub_architectures: vec![] });
+        assert!(matches!(validate(&profile), Err(SeccompError::UnknownSyscall { arch: Arch::Aarch64, .. })));
+    }
+
+    #[test]
+    fn generated_profiles_read_back_identically_and_deterministically() {
+        let first = container_profile().profile;
+        assert_eq!(load(&first.to_json()).unwrap(), first);
+        assert_eq!(container_profile().profile.to_json(), first.to_json());
+    }
+
+    #[test]
+    fn dockers_default_profile_reads_and_the_worker_profile_is_a_fraction_of_it() {
+        let docker = load(DOCKER_DEFAULT).unwrap();
+        let allowed_on_x86_64 = |p: &Profile| -> BTreeSet<String> {
+            p.syscalls
+                .iter()
+                .filter(|r| r.action == Action::Allow && r.includes.caps.is_empty())
+                .filter(|r| r.includes.arches.is_empty() || r.includes.arches.iter().any(|a| a == "amd64"))
+                .flat_map(|r| r.all_names())
+                .filter(|n| Arch::X86_64.syscall_number(n).is_some())
+                .map(str::to_string)
+                .collect()
+        };
+        let ours = allowed_on_x86_64(&container_profile().profile).len();
+        let theirs = allowed_on_x86_64(&docker).len();
+        // The figures quoted in the README.
+        insta::assert_snapshot!("allowlist_sizes", format!("worker profile: {ours}\nDocker default: {theirs}\n"));
+        assert!(ours * 4 < theirs, "{ours} vs {theirs}");
+    }
+}

@@ -1,0 +1,107 @@
+//! Seccomp profiles: generated from a trace ([`generate`]), read from any
+//! Docker, OCI or security-profiles-operator JSON ([`load`]), written as
+//! Docker JSON, an OCI `linux.seccomp` object ([`oci`]) or a Kubernetes
+//! resource ([`k8s`]), and compared ([`diff`]).
+
+pub mod diff;
+pub mod floor;
+pub mod generate;
+pub mod k8s;
+pub mod oci;
+pub mod profile;
+
+pub use floor::Runtime;
+pub use generate::{generate, Generated, Options};
+pub use profile::{Action, Arg, Op, Profile, Rule};
+
+use crate::arch::Arch;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SeccompError {
+    #[error("line {line}, column {column}: {message}")]
+    Syntax { line: usize, column: usize, message: String },
+    #[error("line 1: not a seccomp profile: expected Docker's JSON (with \"defaultAction\"), an OCI config.json (with \"linux\": {{\"seccomp\": ...}}) or an OCI \"linux.seccomp\" object")]
+    UnknownFormat,
+    #[error("line 1: this OCI config has no linux.seccomp: the container runs without a seccomp filter")]
+    NoSeccompInConfig,
+    #[error("{name:?} is not a syscall on {arch}: runc would silently ignore it")]
+    UnknownSyscall { name: String, arch: Arch },
+    #[error("{arch} is not an architecture cinch knows the syscall table of")]
+    UnknownArch { arch: String },
+    #[error("the OCI runtime spec types refused the profile: {0}")]
+    Oci(String),
+}
+
+impl SeccompError {
+    /// The line of the input the error is about, if it is about input text.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            SeccompError::Syntax { line, .. } => Some(*line),
+            SeccompError::UnknownFormat | SeccompError::NoSeccompInConfig => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a profile in any of the JSON forms cinch knows.
+pub fn load(text: &str) -> Result<Profile, SeccompError> {
+    #[derive(Deserialize)]
+    struct Shape {
+        #[serde(rename = "defaultAction")]
+        default_action: Option<serde::de::IgnoredAny>,
+        linux: Option<serde_json::Value>,
+    }
+    #[derive(Deserialize)]
+    struct OciConfig {
+        linux: OciLinux,
+    }
+    #[derive(Deserialize)]
+    struct OciLinux {
+        seccomp: Option<Profile>,
+    }
+    let shape: Shape = serde_json::from_str(text).map_err(syntax)?;
+    if shape.default_action.is_some() {
+        return serde_json::from_str(text).map_err(syntax);
+    }
+    if shape.linux.is_some() {
+        let config: OciConfig = serde_json::from_str(text).map_err(syntax)?;
+        return config.linux.seccomp.ok_or(SeccompError::NoSeccompInConfig);
+    }
+    Err(SeccompError::UnknownFormat)
+}
+
+fn syntax(err: serde_json::Error) -> SeccompError {
+    SeccompError::Syntax { line: err.line(), column: err.column(), message: strip_position(&err.to_string()) }
+}
+
+/// serde_json appends " at line L column C"; cinch puts the position first.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Checks every syscall name against the table of every architecture the
+/// profile lists: runc drops names it does not know without a word, so a
+/// typo would silently deny what the workload needs.
+pub fn validate(profile: &Profile) -> Result<(), SeccompError> {
+    let mut arches = Vec::new();
+    for name in profile.arch_names() {
+        match profile::arch_of_scmp(name) {
+            Some(arch) => arches.push(arch),
+            None => return Err(SeccompError::UnknownArch { arch: name.to_string() }),
+        }
+    }
+    for rule in &profile.syscalls {
+        for name in rule.all_names() {
+            for arch in &arches {
+                if arch.syscall_number(name).is_none() {
+                    return Err(SeccompError::UnknownSyscall { name: name.to_string(), arch: *arch });
+                }
+            }
+        }
+    }
+    Ok(())
+}
