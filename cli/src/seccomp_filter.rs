@@ -2,11 +2,13 @@
 //! the running architecture, with seccompiler, for `cinch run`.
 //!
 //! seccompiler gives every matching rule of a filter the same action, so the
-//! profile becomes a stack of filters: first the allowlist (default action
-//! when nothing matches), then one filter per other action (that action when
-//! it matches, allow otherwise). The kernel runs them all and keeps the most
-//! severe answer, and among equally severe ones (two errnos) that of the
-//! filter installed last: the specific rule beats the default, as in libseccomp.
+//! profile becomes a stack of filters: one per action other than allow (that
+//! action when a rule matches, allow otherwise), then, last, the allowlist:
+//! every rule of the profile lets its syscall through, anything else gets
+//! the default action. The kernel runs them all and keeps the most severe
+//! answer, so `clone3 -> ENOSYS` wins over the allowlist's "let through",
+//! and a syscall no rule names gets the default. The allowlist goes last
+//! because installing a filter takes prctl and seccomp, which it denies.
 
 use anyhow::{bail, Context, Result};
 use cinch_profiles::seccomp::{Action, Op, Profile};
@@ -35,9 +37,9 @@ pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
     let mut notes = Vec::new();
     let default = action(profile.default_action, profile.default_errno_ret)?;
 
-    // Rules grouped by what they do.
-    let mut groups: BTreeMap<String, (SeccompAction, BTreeMap<i64, Vec<SeccompRule>>)> = BTreeMap::new();
-    let mut unconditional: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    // Rules grouped by what they do; `every` lets through what any rule names.
+    let mut groups: BTreeMap<String, (SeccompAction, Rules)> = BTreeMap::new();
+    let mut every = Rules::default();
     let mut elsewhere = 0;
     for rule in &profile.syscalls {
         if !rule.includes.is_empty() || !rule.excludes.is_empty() {
@@ -48,7 +50,6 @@ pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
             continue;
         }
         let what = action(rule.action, rule.errno_ret)?;
-        let key = format!("{what:?}");
         let conditions = rule
             .args
             .iter()
@@ -68,7 +69,7 @@ pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
                     .with_context(|| format!("bad condition {arg}"))
             })
             .collect::<Result<Vec<_>>>()?;
-        let group = &mut groups.entry(key.clone()).or_insert_with(|| (what.clone(), BTreeMap::new())).1;
+        let group = &mut groups.entry(format!("{what:?}")).or_insert_with(|| (what.clone(), Rules::default())).1;
         for name in rule.all_names() {
             let Some(nr) = arch.syscall_number(name) else {
                 if Arch::ALL.iter().all(|a| a.syscall_number(name).is_none()) {
@@ -77,13 +78,8 @@ pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
                 elsewhere += 1;
                 continue;
             };
-            let nr = i64::from(nr);
-            if conditions.is_empty() {
-                unconditional.entry(key.clone()).or_default().push(nr);
-                group.insert(nr, vec![]);
-            } else if !unconditional.get(&key).is_some_and(|u| u.contains(&nr)) {
-                group.entry(nr).or_default().push(SeccompRule::new(conditions.clone()).context("bad rule")?);
-            }
+            group.add(i64::from(nr), &conditions)?;
+            every.add(i64::from(nr), &conditions)?;
         }
     }
     if elsewhere > 0 {
@@ -91,23 +87,40 @@ pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
     }
 
     let mut programs = Vec::new();
-    let lets_through = profile.default_action.lets_through();
-    // The allowlist first.
-    let allow_key = format!("{:?}", SeccompAction::Allow);
-    if !lets_through {
-        let rules = groups.get(&allow_key).map(|(_, r)| r.clone()).unwrap_or_default();
-        programs.push(build(rules, default.clone(), SeccompAction::Allow, target)?);
-    }
-    for (key, (what, rules)) in groups {
-        if key == allow_key || rules.is_empty() {
-            continue;
+    for (what, rules) in groups.into_values() {
+        if what != SeccompAction::Allow && !rules.by_syscall.is_empty() {
+            programs.push(build(rules.by_syscall, SeccompAction::Allow, what, target)?);
         }
-        programs.push(build(rules, SeccompAction::Allow, what, target)?);
+    }
+    if !profile.default_action.lets_through() {
+        programs.push(build(every.by_syscall, default, SeccompAction::Allow, target)?);
     }
     if programs.is_empty() {
         bail!("the profile allows everything: there is nothing to enforce");
     }
     Ok(Compiled { programs, notes })
+}
+
+/// Rules by syscall number; an empty list matches unconditionally.
+#[derive(Default)]
+struct Rules {
+    by_syscall: BTreeMap<i64, Vec<SeccompRule>>,
+}
+
+impl Rules {
+    fn add(&mut self, nr: i64, conditions: &[SeccompCondition]) -> Result<()> {
+        let existing = self.by_syscall.get(&nr);
+        if existing.is_some_and(Vec::is_empty) {
+            return Ok(()); // already unconditional
+        }
+        if conditions.is_empty() {
+            self.by_syscall.insert(nr, vec![]);
+        } else {
+            let rule = SeccompRule::new(conditions.to_vec()).context("bad rule")?;
+            self.by_syscall.entry(nr).or_default().push(rule);
+        }
+        Ok(())
+    }
 }
 
 fn build(
