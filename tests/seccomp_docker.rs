@@ -180,7 +180,7 @@ fn the_same_profile_in_oci_form_runs_the_worker_under_runc() {
 
     let state = dir.path().join("runc-state");
     let id = format!("cinch-oci-{}", std::process::id());
-    let mut runc = Command::new("runc")
+    let runc = Command::new("runc")
         .arg("--root")
         .arg(&state)
         .args(["run", "--bundle"])

@@ -220,6 +220,10 @@ impl fmt::Display for Target {
     }
 }
 
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,8 +293,4 @@ mod tests {
         let err = Trace::from_json(&text).unwrap_err();
         assert!(err.to_string().contains("procs"), "{err}");
     }
-}
-
-fn is_false(value: &bool) -> bool {
-    !*value
 }

@@ -13,7 +13,6 @@
 use super::floor::Runtime;
 use super::profile::{scmp_arch, Action, Arg, ArchMap, Op, Profile, Rule};
 use super::{validate, SeccompError};
-use crate::arch::Arch;
 use crate::trace::{Target, Trace};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -186,7 +185,7 @@ fn allow_comment(trace: &Trace, runtime: Option<Runtime>) -> String {
     let what = match &trace.target {
         Target::Container { name, .. } => format!("container {name}"),
         Target::Command { argv } | Target::Process { argv } => {
-            format!("{}", argv.first().map_or("a command", String::as_str))
+            argv.first().map_or("a command", String::as_str).to_string()
         }
     };
     match runtime {
@@ -195,14 +194,11 @@ fn allow_comment(trace: &Trace, runtime: Option<Runtime>) -> String {
     }
 }
 
-/// The architectures a generated profile lists, for tests and diff output.
-pub fn profile_arches(profile: &Profile) -> Vec<Arch> {
-    profile.arch_names().iter().filter_map(|n| super::profile::arch_of_scmp(n)).collect()
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arch::Arch;
     use crate::seccomp::{k8s, load, oci};
 
     const CONTAINER_TRACE: &str = include_str!("../../../fixtures/traces/worker-container.json");
