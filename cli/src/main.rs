@@ -5,6 +5,7 @@
 mod cmd;
 mod docker;
 mod docker_run;
+mod exec;
 mod output;
 mod seccomp_filter;
 mod shell;

@@ -1,12 +1,12 @@
 //! `cinch run`: apply a seccomp profile to a local command and exec it.
 
 use crate::cmd::read_seccomp_profile;
+use crate::exec::Exec;
 use crate::seccomp_filter;
 use anyhow::{bail, Context, Result};
 use cinch_profiles::Arch;
 use clap::Args;
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// Run a command under a seccomp profile (no container): for quick checks of
@@ -41,26 +41,16 @@ pub fn run(args: RunArgs) -> Result<u8> {
 
     // Everything the exec needs is prepared before the filter goes on: after
     // it, the only syscall cinch makes is execve.
-    let program = crate::cmd::trace::resolve_program(&args.command[0])?;
-    let c_program =
-        CString::new(program.as_os_str().as_bytes()).context("the command name contains a NUL byte")?;
-    let c_args = args
-        .command
-        .iter()
-        .map(|a| CString::new(a.as_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .context("an argument contains a NUL byte")?;
-    let mut arg_ptrs: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
-    arg_ptrs.push(std::ptr::null());
+    let exec = Exec::prepare(&args.command)?;
 
     for program in &compiled.programs {
         seccompiler::apply_filter(program).context("the kernel refused the seccomp filter")?;
     }
-    // SAFETY: valid NUL-terminated strings and a NULL-terminated array.
-    unsafe { libc::execv(c_program.as_ptr(), arg_ptrs.as_ptr()) };
+    exec.execv();
     let err = std::io::Error::last_os_error();
+    let program = exec.program.display();
     if err.raw_os_error() == Some(libc::EPERM) {
-        bail!("cannot run {}: execve is not allowed by {} ({err})", program.display(), args.seccomp.display());
+        bail!("cannot run {program}: execve is not allowed by {} ({err})", args.seccomp.display());
     }
-    bail!("cannot run {}: {err}", program.display())
+    bail!("cannot run {program}: {err}")
 }

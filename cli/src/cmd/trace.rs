@@ -1,6 +1,7 @@
 //! `cinch trace`: watch a container, a process or a command, write the trace.
 
 use crate::docker_run::DockerRun;
+use crate::exec::{resolve_program, Exec};
 use crate::output::PendingOutput;
 use crate::status::StatusLine;
 use crate::{docker, exit};
@@ -8,9 +9,8 @@ use anyhow::{bail, Context, Result};
 use cinch_ebpf::{mount_namespace_of, own_mount_namespace, process_argv, Selector, Tracer};
 use cinch_profiles::{Target, Trace};
 use clap::Args;
-use std::ffi::{CString, OsString};
+use std::ffi::OsString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -191,16 +191,7 @@ fn attach_running(pid: u32, target: Target) -> Result<(Tracer, Subject)> {
 /// Starts `argv` stopped just before its exec, follows it, then lets it go:
 /// its execve is the first syscall traced.
 fn start_command(argv: &[OsString]) -> Result<(Tracer, Subject)> {
-    let program = resolve_program(&argv[0])?;
-    let c_program = CString::new(program.as_os_str().as_bytes())
-        .context("the command name contains a NUL byte")?;
-    let c_args = argv
-        .iter()
-        .map(|a| CString::new(a.as_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .context("an argument contains a NUL byte")?;
-    let mut arg_ptrs: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
-    arg_ptrs.push(std::ptr::null());
+    let exec = Exec::prepare(argv)?;
 
     // Start the tracer first: nothing the command does may be missed.
     let mut tracer = Tracer::start(Selector::ProcessTree)?;
@@ -211,7 +202,7 @@ fn start_command(argv: &[OsString]) -> Result<(Tracer, Subject)> {
     // write, _exit) on memory prepared before the fork.
     let child = unsafe { libc::fork() };
     if child < 0 {
-        bail!("cannot start {}: {}", program.display(), std::io::Error::last_os_error());
+        bail!("cannot start {}: {}", exec.program.display(), std::io::Error::last_os_error());
     }
     if child == 0 {
         // SAFETY: see above; every pointer is valid in the child's copy.
@@ -226,7 +217,7 @@ fn start_command(argv: &[OsString]) -> Result<(Tracer, Subject)> {
                     _ => {}
                 }
             }
-            libc::execv(c_program.as_ptr(), arg_ptrs.as_ptr());
+            exec.execv();
             let errno = *libc::__errno_location();
             libc::write(err_write.as_raw_fd(), (&raw const errno).cast(), 4);
             libc::_exit(127);
@@ -243,7 +234,7 @@ fn start_command(argv: &[OsString]) -> Result<(Tracer, Subject)> {
     if read_full(&err_read, &mut errno)? {
         reap(child);
         let err = std::io::Error::from_raw_os_error(i32::from_ne_bytes(errno));
-        bail!("cannot run {}: {err}", program.display());
+        bail!("cannot run {}: {err}", exec.program.display());
     }
     Ok((tracer, Subject::Command { child, argv: argv.to_vec() }))
 }
@@ -519,28 +510,6 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("{text:?}: the duration must be positive"));
     }
     Ok(Duration::from_secs_f64(seconds))
-}
-
-/// Finds the program the way a shell would (PATH search), so that failed
-/// lookups in PATH directories do not end up in the trace as execve calls.
-pub fn resolve_program(name: &OsString) -> Result<PathBuf> {
-    let path = Path::new(name);
-    if name.as_bytes().contains(&b'/') {
-        return Ok(path.to_path_buf());
-    }
-    let search = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-    for dir in std::env::split_paths(&search) {
-        let candidate = dir.join(path);
-        if is_executable(&candidate) {
-            return Ok(candidate);
-        }
-    }
-    bail!("command not found: {}", path.display())
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {
