@@ -33,17 +33,6 @@ pub enum SeccompError {
     Oci(String),
 }
 
-impl SeccompError {
-    /// The line of the input the error is about, if it is about input text.
-    pub fn line(&self) -> Option<usize> {
-        match self {
-            SeccompError::Syntax { line, .. } => Some(*line),
-            SeccompError::UnknownFormat | SeccompError::NoSeccompInConfig => Some(1),
-            _ => None,
-        }
-    }
-}
-
 /// Reads a profile in any of the JSON forms cinch knows.
 pub fn load(text: &str) -> Result<Profile, SeccompError> {
     #[derive(Deserialize)]

@@ -167,20 +167,6 @@ impl fmt::Display for Action {
     }
 }
 
-impl Op {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Op::NotEqual => "SCMP_CMP_NE",
-            Op::LessThan => "SCMP_CMP_LT",
-            Op::LessOrEqual => "SCMP_CMP_LE",
-            Op::Equal => "SCMP_CMP_EQ",
-            Op::GreaterOrEqual => "SCMP_CMP_GE",
-            Op::GreaterThan => "SCMP_CMP_GT",
-            Op::MaskedEqual => "SCMP_CMP_MASKED_EQ",
-        }
-    }
-}
-
 impl fmt::Display for Arg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = self.index;
