@@ -174,11 +174,17 @@ impl Tracing {
         tail.split(')').next().and_then(|n| n.parse().ok()).expect("a pid")
     }
 
+    /// Waits for a line holding `prefix` and returns it from there on.
+    /// The traced command shares cinch's stderr, so its output can land
+    /// mid-line (`mascot-worker: listening on cinch: tracing ...`).
     pub fn wait_for_line(&mut self, prefix: &str) -> String {
         loop {
             match self.lines.recv_timeout(PATIENCE) {
-                Ok(line) if line.starts_with(prefix) => return line,
-                Ok(_) => {}
+                Ok(line) => {
+                    if let Some(at) = line.find(prefix) {
+                        return line[at..].to_string();
+                    }
+                }
                 Err(_) => {
                     let _ = self.child.kill();
                     panic!("cinch never printed {prefix:?}; stderr:\n{}", self.stderr_text());

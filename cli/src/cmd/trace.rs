@@ -140,8 +140,10 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
         start_command(&args.command)?
     };
 
-    // Printed once everything is attached: scripts wait for this line.
-    eprintln!("cinch: tracing {}; Ctrl-C to stop and write {}", subject.describe(), destination.display());
+    // Printed once everything is attached: scripts wait for this line. One
+    // write, so the traced command's own stderr cannot split it.
+    let attached = format!("cinch: tracing {}; Ctrl-C to stop and write {}\n", subject.describe(), destination.display());
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), attached.as_bytes());
     let started = Instant::now();
     let status = StatusLine::new();
     let mut last_status = Instant::now() - Duration::from_secs(1);
