@@ -4,10 +4,11 @@
  * of the kernel.
  *
  * Everything is aggregated here, in the kernel: each syscall of the target
- * bumps a per-CPU counter of its slot (its container) and nothing else. Only facts seen for the first time
- * (argument values of the few syscalls whose arguments matter to seccomp
- * rules, out-of-range syscall numbers) travel to user space through the ring
- * buffer. Anything that cannot be delivered or remembered is counted in
+ * bumps a per-CPU counter of its slot (its container) and nothing else. Only
+ * facts seen for the first time (argument values of the few syscalls whose
+ * arguments matter to seccomp rules, out-of-range syscall numbers, and the
+ * files, executions and socket addresses of files.bpf.h) travel to user
+ * space through the ring buffer. Anything that cannot be delivered or remembered is counted in
  * stats[CINCH_STAT_LOST] so that a trace can never be silently incomplete.
  *
  * Only tracepoints are used (tp_btf): fentry, kprobes and BPF-LSM are not
@@ -101,7 +102,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 16 << 20); /* room for a storm of new paths */
 } facts SEC(".maps");
 
 static __always_inline void stat_add(__u32 stat, __u64 n)
@@ -220,6 +221,30 @@ static __always_inline void watch_ns_switch(struct task_struct *task, struct pt_
 		__sync_fetch_and_add(&pending_ns_switches, 1);
 }
 
+/* The syscall passed the task's seccomp filter (the tracepoint fires after
+ * seccomp), so a profile must allow it. Per task: runc installs the filter on
+ * one thread only, and the others never reach the workload. */
+static __always_inline bool under_seccomp_filter(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, seccomp.mode) == SECCOMP_MODE_FILTER;
+}
+
+/* Is `task` part of the target right now, and in which slot? For what other
+ * programs than sys_enter see (exits, execs): the same rule as sys_enter,
+ * without adopting anything. */
+static __always_inline bool task_slot(struct task_struct *task, __u32 *slot)
+{
+	if (cfg_mode == CINCH_MODE_PIDTREE) {
+		__u32 tgid = BPF_CORE_READ(task, tgid);
+		__u8 *state = bpf_map_lookup_elem(&target_tgids, &tgid);
+		*slot = 0;
+		return state && *state == CINCH_PROC_FOLLOWED;
+	}
+	if (!slot_of(task, slot))
+		return false;
+	return cfg_mode != CINCH_MODE_NEW_CONTAINERS || under_seccomp_filter(task);
+}
+
 /* Sends a fact the first time it is seen; counts it as lost when it can be
  * neither remembered nor delivered. */
 static __always_inline void report_fact(struct cinch_fact *fact)
@@ -264,6 +289,8 @@ static __always_inline void record_args(struct pt_regs *regs, long nr, __u32 slo
 	report_fact(&fact);
 }
 
+#include "files.bpf.h"
+
 /* Pidtree mode: is this syscall made by a followed process? An ARMED process
  * starts counting at its execve (which is counted). */
 static __always_inline bool pidtree_counts(struct task_struct *task, long id)
@@ -280,13 +307,6 @@ static __always_inline bool pidtree_counts(struct task_struct *task, long id)
 	return true;
 }
 
-/* The syscall passed the task's seccomp filter (the tracepoint fires after
- * seccomp), so a profile must allow it. Per task: runc installs the filter on
- * one thread only, and the others never reach the workload. */
-static __always_inline bool under_seccomp_filter(struct task_struct *task)
-{
-	return BPF_CORE_READ(task, seccomp.mode) == SECCOMP_MODE_FILTER;
-}
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(cinch_sys_enter, struct pt_regs *regs, long id)
@@ -322,6 +342,23 @@ int BPF_PROG(cinch_sys_enter, struct pt_regs *regs, long id)
 		*count += 1;
 
 	record_args(regs, id, slot);
+	files_sys_enter(task, regs, id, slot);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(cinch_sys_exit, struct pt_regs *regs, long ret)
+{
+	files_sys_exit(bpf_get_current_task_btf(), ret);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(cinch_exec, struct task_struct *task, int old_pid, struct linux_binprm *bprm)
+{
+	__u32 slot = 0;
+	if (task_slot(task, &slot))
+		files_exec(task, bprm, slot);
 	return 0;
 }
 
@@ -369,6 +406,9 @@ int BPF_PROG(cinch_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(cinch_exit, struct task_struct *task)
 {
+	/* A thread that dies inside a syscall never reaches its sys_exit. */
+	__u32 tid = BPF_CORE_READ(task, pid);
+	bpf_map_delete_elem(&pending_calls, &tid);
 	if (cfg_mode != CINCH_MODE_PIDTREE)
 		return 0;
 	/* Forget a thread group only once its last thread is gone, so a reused

@@ -43,6 +43,83 @@
 #define CINCH_FACT_ARGS 1   /* argument values of a syscall seccomp rules care about */
 #define CINCH_FACT_RAW_NR 2 /* a syscall number outside the counted range */
 
+#define CINCH_FACT_FILE 3   /* a file the target touched: struct cinch_path_fact */
+#define CINCH_FACT_EXEC 4   /* a program the target executed: struct cinch_path_fact */
+#define CINCH_FACT_NET 5    /* a socket address bound, listened on or connected to */
+
+/* How a file was touched (cinch_path_fact.access, a bit set). */
+#define CINCH_ACCESS_READ (1u << 0)
+#define CINCH_ACCESS_WRITE (1u << 1)
+#define CINCH_ACCESS_APPEND (1u << 2)
+#define CINCH_ACCESS_CREATE (1u << 3)
+#define CINCH_ACCESS_TRUNCATE (1u << 4)
+#define CINCH_ACCESS_DELETE (1u << 5)
+#define CINCH_ACCESS_RENAME (1u << 6)
+#define CINCH_ACCESS_LINK (1u << 7)
+#define CINCH_ACCESS_CHMOD (1u << 8)
+#define CINCH_ACCESS_CHOWN (1u << 9)
+#define CINCH_ACCESS_LIST (1u << 10)
+#define CINCH_ACCESS_EXEC (1u << 11)
+#define CINCH_ACCESS_MMAP_EXEC (1u << 12)
+#define CINCH_ACCESS_PATH (1u << 13) /* opened with O_PATH: located, not read */
+
+/* cinch_path_fact.flags */
+#define CINCH_PATH_TRUNCATED (1u << 0)    /* a walk hit the length or depth limit */
+#define CINCH_PATH_OUTSIDE_ROOT (1u << 1) /* the walk never met the task's root */
+#define CINCH_PATH_DIRECTORY (1u << 2)    /* the file is a directory */
+/* Strings are [base directory, path as given]: the call named a file that
+ * has no open file to walk (it failed, or it removes or renames a name), so
+ * the kernel resolved the directory (dirfd or cwd) and user space joins. */
+#define CINCH_PATH_UNRESOLVED (1u << 3)
+
+/* Longest path kept, terminator included; longer ones are truncated (the
+ * kept part is the end of the path) and flagged. */
+#define CINCH_PATH_MAX 4096
+/* Directory levels walked at most. */
+#define CINCH_PATH_DEPTH 1024
+/* Room for the strings of one fact: up to three paths. */
+#define CINCH_PATH_DATA 16384
+
+/* A file or an execution. `len` gives the length of each string packed one
+ * after the other in `data`, without terminators:
+ *   FILE:             [path] or, with CINCH_PATH_UNRESOLVED, [base, given]
+ *   EXEC:             [executable, argv[0], parent's executable or empty]
+ * Only sizeof header + the strings travel through the ring buffer. */
+struct cinch_path_fact {
+	__u32 kind;
+	__u32 slot;
+	__u32 access;   /* CINCH_ACCESS_* */
+	__s32 error;    /* 0, or the errno of the failed attempt */
+	__u32 flags;    /* CINCH_PATH_* */
+	__u32 fs_magic; /* superblock magic of the file's filesystem (0: unknown) */
+	__u32 ns_tgid;  /* process and thread id as the target's pid namespace sees them */
+	__u32 ns_tid;
+	__u16 len[3];
+	__u16 pad;
+	char data[CINCH_PATH_DATA];
+};
+#define CINCH_PATH_FACT_HEADER 40
+
+/* cinch_net_fact.op */
+#define CINCH_NET_BIND 1
+#define CINCH_NET_LISTEN 2
+#define CINCH_NET_CONNECT 3
+#define CINCH_UNIX_PATH 108
+
+struct cinch_net_fact {
+	__u32 kind; /* CINCH_FACT_NET */
+	__u32 slot;
+	__u32 op;
+	__s32 error;
+	__u16 family;   /* AF_* */
+	__u16 type;     /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 port;     /* host byte order */
+	__u16 path_len; /* AF_UNIX: bytes of path (an abstract name starts with NUL) */
+	__u8 addr[16];  /* AF_INET: first 4 bytes; AF_INET6: all */
+	char path[CINCH_UNIX_PATH];
+	__u32 pad;
+};
+
 /* Slots of the stats array. */
 #define CINCH_STAT_LOST 0       /* facts that could not be delivered or remembered */
 #define CINCH_STAT_NEW_MNTNS 1  /* mount namespaces adopted */

@@ -35,6 +35,7 @@ enum {
 	BPF_MAP_TYPE_HASH = 1,
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 enum {
@@ -94,6 +95,108 @@ struct css_set {
 	struct cgroup *dfl_cgrp;
 };
 
+/* Files and paths. */
+struct qstr {
+	union {
+		struct {
+			__u32 hash;
+			__u32 len;
+		};
+		__u64 hash_len;
+	};
+	const unsigned char *name;
+};
+
+struct super_block {
+	unsigned long s_magic;
+};
+
+struct inode {
+	unsigned short i_mode;
+};
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+	struct inode *d_inode;
+	struct super_block *d_sb;
+};
+
+struct vfsmount {
+	struct dentry *mnt_root;
+};
+
+/* fs/mount.h: the vfsmount is embedded in it (container_of). */
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+};
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+};
+
+struct file {
+	struct path f_path;
+	unsigned int f_mode;
+	void *private_data;
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
+struct fs_struct {
+	struct path root;
+	struct path pwd;
+};
+
+struct mm_struct {
+	struct file *exe_file;
+	unsigned long arg_start;
+};
+
+struct linux_binprm {
+	struct file *file;
+};
+
+struct upid {
+	int nr;
+};
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
+
+/* Sockets. */
+struct in6_addr {
+	__u8 s6_addr[16];
+};
+
+struct sock_common {
+	__be32 skc_rcv_saddr;
+	unsigned short skc_family;
+	__u16 skc_num;
+	struct in6_addr skc_v6_rcv_saddr;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+};
+
+struct socket {
+	short type;
+	struct sock *sk;
+};
+
 struct task_struct {
 	int pid;
 	int tgid;
@@ -101,6 +204,12 @@ struct task_struct {
 	struct signal_struct *signal;
 	struct seccomp seccomp;
 	struct css_set *cgroups;
+	struct fs_struct *fs;
+	struct files_struct *files;
+	struct mm_struct *mm;
+	struct task_struct *real_parent;
+	struct task_struct *group_leader;
+	struct pid *thread_pid;
 };
 
 #pragma clang attribute pop
@@ -112,5 +221,25 @@ enum cgroup_subsys_id {
 
 #define SECCOMP_MODE_FILTER 2
 #define CLONE_NEWNS 0x00020000
+
+/* open(2) flags and mmap(2) protections (x86_64 and aarch64 agree on these
+ * except O_DIRECTORY, which the program does not use). */
+#define O_ACCMODE 00000003
+#define O_WRONLY 00000001
+#define O_RDWR 00000002
+#define O_CREAT 00000100
+#define O_TRUNC 00001000
+#define O_APPEND 00002000
+#define O_PATH 010000000
+#define PROT_EXEC 0x4
+#define AT_FDCWD -100
+/* include/linux/fs.h: the open created the file. */
+#define FMODE_CREATED 0x100000
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
+#define EINPROGRESS 115
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
 
 #endif

@@ -4,6 +4,9 @@
 
 pub mod arch;
 pub mod decode;
+pub mod errno;
+pub mod merge;
+pub mod path;
 pub mod seccomp;
 pub mod trace;
 

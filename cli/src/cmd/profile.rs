@@ -76,5 +76,7 @@ fn run_line(trace: &Trace, docker_run: Option<&crate::docker_run::DockerRun>, se
             words.extend(argv.iter().cloned());
             shell::join(&words)
         }
+        // `cinch profile` traces one run; a merged trace has no single command.
+        Target::Merged { .. } => format!("--security-opt {}", shell::quote(&format!("seccomp={profile}"))),
     }
 }

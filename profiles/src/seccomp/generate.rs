@@ -187,6 +187,7 @@ fn allow_comment(trace: &Trace, runtime: Option<Runtime>) -> String {
         Target::Command { argv } | Target::Process { argv } => {
             argv.first().map_or("a command", String::as_str).to_string()
         }
+        Target::Merged { targets } => format!("{} merged runs", targets.len()),
     };
     match runtime {
         Some(runtime) => format!("cinch: syscalls seen in {what}, and {runtime}'s after it installs the filter"),

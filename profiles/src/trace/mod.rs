@@ -6,6 +6,12 @@
 //!
 //! The format is documented in the README ("The trace file").
 
+mod files;
+mod network;
+
+pub use files::{Access, ExecSeen, ExecUse, FailedUse, FileSeen, FileUse, SeenPath, OUTSIDE};
+pub use network::{Endpoint, NetOp, NetSeen};
+
 use crate::arch::{recorded_args, Arch};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,12 +38,28 @@ pub struct Trace {
     /// Facts the kernel side could not deliver. Non-zero means the trace is
     /// incomplete and a profile made from it may be too tight.
     pub lost_events: u64,
+    /// A merged trace (`cinch merge`): how many runs it unites. Every fact in
+    /// it then says in how many of them it was seen (`runs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<u64>,
     /// Every syscall the target made, by name for `host.arch`.
     pub syscalls: BTreeMap<String, SyscallUse>,
     /// Syscall numbers the target made that `host.arch`'s table does not name
     /// (e.g. x32 syscalls on x86_64). Kept so that nothing seen is dropped.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub unknown_syscall_numbers: BTreeSet<u32>,
+    /// Files the target touched, by the path the container sees.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, FileUse>,
+    /// Attempts that failed, by path, with their errno.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed_files: BTreeMap<String, FailedUse>,
+    /// Programs executed, by path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub executions: BTreeMap<String, ExecUse>,
+    /// Addresses bound, listened on and connected to, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<Endpoint>,
 }
 
 /// What was traced. Only descriptive: nothing downstream depends on it.
@@ -50,6 +72,8 @@ pub enum Target {
     Command { argv: Vec<String> },
     /// A running process given by pid, and everything in its mount namespace.
     Process { argv: Vec<String> },
+    /// Several runs united by `cinch merge`.
+    Merged { targets: Vec<Target> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +94,9 @@ pub struct SyscallUse {
     /// [`crate::arch::RECORDED_ARGS`]; each entry maps argument name to value.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub args: BTreeSet<BTreeMap<String, u64>>,
+    /// In a merged trace: how many runs made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<u64>,
 }
 
 /// Why a trace file could not be read.
@@ -85,6 +112,10 @@ pub enum TraceError {
     ArgsNotRecorded { line: usize, syscall: String },
     #[error("line {line}: {syscall:?} has no recorded argument {arg:?} (expected one of {expected})")]
     UnknownArg { line: usize, syscall: String, arg: String, expected: String },
+    #[error("line {line}: path {path:?}: {message}")]
+    BadPath { line: usize, path: String, message: String },
+    #[error("line {line}: {name:?} is not an errno name")]
+    BadErrno { line: usize, name: String },
 }
 
 impl TraceError {
@@ -94,7 +125,9 @@ impl TraceError {
             | TraceError::Format { line, .. }
             | TraceError::UnknownSyscall { line, .. }
             | TraceError::ArgsNotRecorded { line, .. }
-            | TraceError::UnknownArg { line, .. } => *line,
+            | TraceError::UnknownArg { line, .. }
+            | TraceError::BadPath { line, .. }
+            | TraceError::BadErrno { line, .. } => *line,
         }
     }
 }
@@ -109,8 +142,13 @@ impl Trace {
             processes: 0,
             from_container_start: false,
             lost_events: 0,
+            runs: None,
             syscalls: BTreeMap::new(),
             unknown_syscall_numbers: BTreeSet::new(),
+            files: BTreeMap::new(),
+            failed_files: BTreeMap::new(),
+            executions: BTreeMap::new(),
+            network: Vec::new(),
         }
     }
 
@@ -133,8 +171,10 @@ impl Trace {
                 return Err(TraceError::Format { line: 1, found: "(no \"format\" field)".into() })
             }
         }
-        let trace: Trace = serde_json::from_str(text).map_err(syntax_error)?;
+        let mut trace: Trace = serde_json::from_str(text).map_err(syntax_error)?;
         trace.validate(text)?;
+        trace.network.sort();
+        trace.network.dedup();
         Ok(trace)
     }
 
@@ -157,6 +197,47 @@ impl Trace {
     }
 
     fn validate(&self, text: &str) -> Result<(), TraceError> {
+        self.validate_syscalls(text)?;
+        self.validate_files(text)
+    }
+
+    /// Every path decodes, a truncated path is the only kind without a
+    /// leading `/`, and every errno is a name.
+    fn validate_files(&self, text: &str) -> Result<(), TraceError> {
+        let check = |section: &str, path: &str, truncated: bool| -> Result<(), TraceError> {
+            let from = text.find(&format!("\"{section}\"")).unwrap_or(0);
+            let line = line_of_key(text, path, from);
+            let bad = |message: String| TraceError::BadPath { line, path: path.to_string(), message };
+            crate::path::decode(path).map_err(|e| bad(e.to_string()))?;
+            if truncated == path.starts_with('/') {
+                return Err(bad(if truncated {
+                    "a truncated path keeps only its end and has no leading /".into()
+                } else {
+                    "a path must be absolute, or marked truncated".into()
+                }));
+            }
+            Ok(())
+        };
+        for (path, usage) in &self.files {
+            check("files", path, usage.truncated)?;
+        }
+        for (path, usage) in &self.failed_files {
+            check("failed_files", path, usage.truncated)?;
+            for name in &usage.errors {
+                if crate::errno::number(name).is_none() {
+                    let from = text.find("\"failed_files\"").unwrap_or(0);
+                    let line = line_of_key(text, path, from);
+                    return Err(TraceError::BadErrno { line, name: name.clone() });
+                }
+            }
+        }
+        for (path, usage) in &self.executions {
+            check("executions", path, usage.truncated)?;
+        }
+        Ok(())
+    }
+
+    fn validate_syscalls(&self, text: &str) -> Result<(), TraceError> {
         let syscalls_at = text.find("\"syscalls\"").unwrap_or(0);
         for (name, usage) in &self.syscalls {
             let line = line_of_key(text, name, syscalls_at);
@@ -216,11 +297,12 @@ impl fmt::Display for Target {
             }
             Target::Command { argv } => write!(f, "command {}", argv.join(" ")),
             Target::Process { argv } => write!(f, "process {}", argv.join(" ")),
+            Target::Merged { targets } => write!(f, "{} targets merged", targets.len()),
         }
     }
 }
 
-fn is_false(value: &bool) -> bool {
+pub(crate) fn is_false(value: &bool) -> bool {
     !*value
 }
 
@@ -233,8 +315,8 @@ mod tests {
             Target::Command { argv: vec!["/bin/true".into()] },
             Host { kernel: "6.1.0".into(), arch: Arch::X86_64 },
         );
-        trace.syscalls.insert("read".into(), SyscallUse { count: 3, args: BTreeSet::new() });
-        trace.syscalls.insert("socket".into(), SyscallUse { count: 1, args: BTreeSet::new() });
+        trace.syscalls.insert("read".into(), SyscallUse { count: 3, ..Default::default() });
+        trace.syscalls.insert("socket".into(), SyscallUse { count: 1, ..Default::default() });
         trace.add_args(
             "socket",
             BTreeMap::from([("domain".into(), 2), ("type".into(), 1), ("protocol".into(), 0)]),
