@@ -108,8 +108,26 @@ struct {
 	__type(value, struct cinch_path_fact);
 } path_scratch SEC(".maps");
 
+/* A walk in progress. Its state lives here, in a map, rather than on the
+ * stack: the verifier then sees unknown values at each step of the loop
+ * instead of a new exact offset, and checks the step once, not per length. */
 struct walk_buf {
+	__u64 dentry;
+	__u64 vfsmnt;
+	__u64 root_dentry;
+	__u64 root_mnt;
+	__u32 off; /* the path so far is bytes[off .. CINCH_PATH_MAX) */
+	__u32 flags;
+	__u32 done;
+	__u32 pad;
 	char bytes[CINCH_PATH_MAX + 256];
+};
+
+/* FNV-1a of a given name, also kept out of the verifier's exact tracking. */
+struct hash_state {
+	__u32 at;
+	__u32 end;
+	__u64 hash;
 };
 
 struct {
@@ -123,21 +141,18 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
+	__type(value, struct hash_state);
+} hash_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__type(value, struct cinch_net_fact);
 } net_scratch SEC(".maps");
 
 #define PATH_MASK (CINCH_PATH_MAX - 1)
 #define DATA_MASK (CINCH_PATH_DATA - 1)
-
-struct walk {
-	struct dentry *dentry;
-	struct vfsmount *vfsmnt;
-	struct dentry *root_dentry;
-	struct vfsmount *root_mnt;
-	__u32 off; /* the path so far is walk_buf[off .. CINCH_PATH_MAX) */
-	__u32 flags;
-	bool done;
-};
 
 static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 {
@@ -146,12 +161,16 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 
 /* One level of the walk: prepend the dentry's name, or cross a mount point.
  * Returns 1 to stop. */
-static long walk_step(__u64 index, struct walk *w)
+static long walk_step(__u64 index, void *unused)
 {
-	struct dentry *d = w->dentry;
-	struct vfsmount *vfsmnt = w->vfsmnt;
-	if (d == w->root_dentry && vfsmnt == w->root_mnt) {
-		w->done = true;
+	__u32 zero = 0;
+	struct walk_buf *w = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!w)
+		return 1;
+	struct dentry *d = (struct dentry *)w->dentry;
+	struct vfsmount *vfsmnt = (struct vfsmount *)w->vfsmnt;
+	if (w->dentry == w->root_dentry && w->vfsmnt == w->root_mnt) {
+		w->done = 1;
 		return 1;
 	}
 	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
@@ -163,59 +182,60 @@ static long walk_step(__u64 index, struct walk *w)
 			/* The top of the mount tree (or of a detached mount) and
 			 * still not the task's root: the file is outside it. */
 			w->flags |= CINCH_PATH_OUTSIDE_ROOT;
-			w->done = true;
+			w->done = 1;
 			return 1;
 		}
-		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-		w->vfsmnt = (struct vfsmount *)((void *)up + bpf_core_field_offset(struct mount, mnt));
+		w->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->vfsmnt = (__u64)((void *)up + bpf_core_field_offset(struct mount, mnt));
 		return 0;
 	}
-	__u32 zero = 0;
-	struct walk_buf *buf = bpf_map_lookup_elem(&walk_scratch, &zero);
-	if (!buf)
-		return 1;
 	struct qstr name = BPF_CORE_READ(d, d_name);
 	__u32 len = name.len;
-	if (len > 255 || len + 1 > w->off) {
+	__u32 off = w->off;
+	if (len > 255 || len + 1 > off || off > CINCH_PATH_MAX) {
 		w->flags |= CINCH_PATH_TRUNCATED;
-		w->done = true;
+		w->done = 1;
 		return 1;
 	}
-	w->off -= len;
-	bpf_probe_read_kernel(&buf->bytes[w->off & PATH_MASK], len & 255, name.name);
-	w->off -= 1;
-	buf->bytes[w->off & PATH_MASK] = '/';
-	w->dentry = parent;
+	off -= len;
+	bpf_probe_read_kernel(&w->bytes[off & PATH_MASK], len & 255, name.name);
+	off -= 1;
+	w->bytes[off & PATH_MASK] = '/';
+	w->off = off;
+	w->dentry = (__u64)parent;
 	return 0;
 }
 
-/* Walks `path` up to the task's root and appends the result to the fact's
+/* Walks `dentry` up to the task's root and appends the result to the fact's
  * data at `*used`. Returns the length appended. */
 static __always_inline __u32 append_walk(struct cinch_path_fact *fact, __u32 *used,
 					 struct task_struct *task, struct dentry *dentry,
 					 struct vfsmount *vfsmnt)
 {
-	struct walk w = {
-		.dentry = dentry,
-		.vfsmnt = vfsmnt,
-		.root_dentry = BPF_CORE_READ(task, fs, root.dentry),
-		.root_mnt = BPF_CORE_READ(task, fs, root.mnt),
-		.off = CINCH_PATH_MAX,
-	};
-	bpf_loop(CINCH_PATH_DEPTH, walk_step, &w, 0);
-	if (!w.done)
-		w.flags |= CINCH_PATH_TRUNCATED; /* deeper than CINCH_PATH_DEPTH */
-	fact->flags |= w.flags;
-
 	__u32 zero = 0;
-	struct walk_buf *buf = bpf_map_lookup_elem(&walk_scratch, &zero);
-	if (!buf)
+	struct walk_buf *w = bpf_map_lookup_elem(&walk_scratch, &zero);
+	if (!w)
 		return 0;
-	__u32 len = (CINCH_PATH_MAX - w.off) & PATH_MASK;
+	w->dentry = (__u64)dentry;
+	w->vfsmnt = (__u64)vfsmnt;
+	w->root_dentry = (__u64)BPF_CORE_READ(task, fs, root.dentry);
+	w->root_mnt = (__u64)BPF_CORE_READ(task, fs, root.mnt);
+	w->off = CINCH_PATH_MAX;
+	w->flags = 0;
+	w->done = 0;
+	bpf_loop(CINCH_PATH_DEPTH, walk_step, 0, 0);
+	if (!w->done)
+		w->flags |= CINCH_PATH_TRUNCATED; /* deeper than CINCH_PATH_DEPTH */
+	fact->flags |= w->flags;
+
+	__u32 off = w->off;
+	if (off > CINCH_PATH_MAX)
+		return 0;
+	__u32 len = (CINCH_PATH_MAX - off) & PATH_MASK;
 	__u32 at = *used;
 	if (at > 2 * CINCH_PATH_MAX)
 		return 0;
-	bpf_probe_read_kernel(&fact->data[at & (2 * CINCH_PATH_MAX - 1)], len, &buf->bytes[w.off & PATH_MASK]);
+	bpf_probe_read_kernel(&fact->data[at & (2 * CINCH_PATH_MAX - 1)], len, &w->bytes[off & PATH_MASK]);
 	*used = at + len;
 	return len;
 }
@@ -342,21 +362,30 @@ static __always_inline __u64 hash_step(__u64 h, __u8 byte)
 	return (h ^ byte) * 0x100000001b3ULL;
 }
 
-struct hash_ctx {
-	__u32 at;
-	__u32 end;
-	__u64 hash;
-};
-
-static long hash_byte(__u64 index, struct hash_ctx *h)
+static long hash_byte(__u64 index, void *unused)
 {
 	__u32 zero = 0;
 	struct cinch_path_fact *fact = bpf_map_lookup_elem(&path_scratch, &zero);
-	if (!fact || h->at >= h->end)
+	struct hash_state *h = bpf_map_lookup_elem(&hash_scratch, &zero);
+	if (!fact || !h || h->at >= h->end)
 		return 1;
 	h->hash = hash_step(h->hash, fact->data[h->at & DATA_MASK]);
 	h->at++;
 	return 0;
+}
+
+/* FNV-1a of the first `len` bytes of the fact's data. */
+static __always_inline __u64 hash_data(__u32 len)
+{
+	__u32 zero = 0;
+	struct hash_state *h = bpf_map_lookup_elem(&hash_scratch, &zero);
+	if (!h)
+		return 0;
+	h->at = 0;
+	h->end = len;
+	h->hash = 0xcbf29ce484222325ULL;
+	bpf_loop(CINCH_PATH_MAX, hash_byte, 0, 0);
+	return h->hash;
 }
 
 /* Records a name given to a call that leaves no open file to walk:
@@ -384,12 +413,10 @@ static __always_inline void record_given(struct task_struct *task, __u32 slot, l
 	 * paying for the walk; it is moved behind the base below. */
 	__u32 used = 0;
 	__u32 given_len = append_user_str(fact, &used, given);
-	struct hash_ctx h = { .at = 0, .end = given_len, .hash = 0xcbf29ce484222325ULL };
-	bpf_loop(CINCH_PATH_MAX, hash_byte, &h, 0);
 	struct file_key key = {
 		.dentry = (__u64)dentry,
 		.mnt = (__u64)vfsmnt,
-		.parent = h.hash,
+		.parent = hash_data(given_len),
 		.name = given_len,
 		.access = access,
 		.slot = slot,
@@ -679,6 +706,40 @@ static __always_inline void files_sys_exit(struct task_struct *task, long ret)
 		named(task, &call, ret);
 }
 
+struct found_file {
+	__u64 file;
+};
+
+static long vma_file(struct task_struct *task, struct vm_area_struct *vma, struct found_file *found)
+{
+	found->file = (__u64)BPF_CORE_READ(vma, vm_file);
+	return 0;
+}
+
+/* The program interpreter (ld.so) the kernel mapped for the new image, found
+ * from AT_BASE in the saved auxiliary vector; 0 for a static program. */
+static __always_inline struct file *interpreter_of(struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long base = 0;
+	for (int i = 0; i < 32; i++) {
+		unsigned long pair[2] = {};
+		if (bpf_core_read(pair, sizeof(pair), &mm->saved_auxv[2 * i]))
+			break;
+		if (pair[0] == AT_NULL)
+			break;
+		if (pair[0] == AT_BASE) {
+			base = pair[1];
+			break;
+		}
+	}
+	if (!base)
+		return 0;
+	struct found_file found = {};
+	bpf_find_vma(task, base, vma_file, &found, 0);
+	return (struct file *)found.file;
+}
+
 /* A target task executed a program. */
 static __always_inline void files_exec(struct task_struct *task, struct linux_binprm *bprm, __u32 slot)
 {
@@ -686,6 +747,11 @@ static __always_inline void files_exec(struct task_struct *task, struct linux_bi
 	__u32 tid = BPF_CORE_READ(task, pid);
 	bpf_map_delete_elem(&pending_calls, &tid);
 	record_file(task, slot, BPF_CORE_READ(bprm, file), CINCH_ACCESS_EXEC, CINCH_FACT_EXEC);
+	/* The kernel, not the program, mapped the dynamic loader: no mmap call
+	 * shows it, so it is recorded here, as read and mapped executable. */
+	struct file *interp = interpreter_of(task);
+	if (interp)
+		record_file(task, slot, interp, CINCH_ACCESS_READ | CINCH_ACCESS_MMAP_EXEC, CINCH_FACT_FILE);
 }
 
 #endif

@@ -161,6 +161,11 @@ struct fs_struct {
 struct mm_struct {
 	struct file *exe_file;
 	unsigned long arg_start;
+	unsigned long saved_auxv[2]; /* AT_VECTOR_SIZE pairs; 2 here, read by index */
+};
+
+struct vm_area_struct {
+	struct file *vm_file;
 };
 
 struct linux_binprm {
@@ -238,6 +243,8 @@ enum cgroup_subsys_id {
 #define S_IFMT 00170000
 #define S_IFDIR 0040000
 #define EINPROGRESS 115
+#define AT_NULL 0
+#define AT_BASE 7 /* auxv: where the program interpreter (ld.so) is mapped */
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10

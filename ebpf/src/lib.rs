@@ -15,7 +15,7 @@ use aya::maps::{Array, HashMap, MapData, PerCpuArray, RingBuf};
 use aya::programs::BtfTracePoint;
 use aya::{Btf, Ebpf, EbpfLoader};
 use cinch_profiles::arch::{recorded_arg_mask, recorded_args};
-use cinch_profiles::trace::Host;
+use cinch_profiles::trace::{Access, ExecSeen, FileSeen, Host, NetOp, NetSeen, SeenPath};
 use cinch_profiles::{Arch, Target, Trace};
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::AsRawFd;
@@ -29,6 +29,8 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("cinch_fork", "sched_process_fork"),
     ("cinch_exit", "sched_process_exit"),
     ("cinch_sys_enter", "sys_enter"),
+    ("cinch_sys_exit", "sys_exit"),
+    ("cinch_exec", "sched_process_exec"),
 ];
 
 /// Syscalls whose numbers the program needs, by the name of the C global that
@@ -43,6 +45,41 @@ const SYSCALL_GLOBALS: &[(&str, &str)] = &[
     ("nr_socket", "socket"),
     ("nr_personality", "personality"),
     ("nr_prctl", "prctl"),
+    // files.bpf.h
+    ("nr_open", "open"),
+    ("nr_openat", "openat"),
+    ("nr_openat2", "openat2"),
+    ("nr_creat", "creat"),
+    ("nr_mmap", "mmap"),
+    ("nr_getdents", "getdents"),
+    ("nr_getdents64", "getdents64"),
+    ("nr_fchmod", "fchmod"),
+    ("nr_fchown", "fchown"),
+    ("nr_ftruncate", "ftruncate"),
+    ("nr_chmod", "chmod"),
+    ("nr_fchmodat", "fchmodat"),
+    ("nr_fchmodat2", "fchmodat2"),
+    ("nr_chown", "chown"),
+    ("nr_lchown", "lchown"),
+    ("nr_fchownat", "fchownat"),
+    ("nr_truncate", "truncate"),
+    ("nr_unlink", "unlink"),
+    ("nr_unlinkat", "unlinkat"),
+    ("nr_rmdir", "rmdir"),
+    ("nr_rename", "rename"),
+    ("nr_renameat", "renameat"),
+    ("nr_renameat2", "renameat2"),
+    ("nr_link", "link"),
+    ("nr_linkat", "linkat"),
+    ("nr_symlink", "symlink"),
+    ("nr_symlinkat", "symlinkat"),
+    ("nr_mkdir", "mkdir"),
+    ("nr_mkdirat", "mkdirat"),
+    ("nr_mknod", "mknod"),
+    ("nr_mknodat", "mknodat"),
+    ("nr_bind", "bind"),
+    ("nr_listen", "listen"),
+    ("nr_connect", "connect"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +148,10 @@ pub struct Tracer {
     /// Argument facts received so far: (slot, syscall number, raw argument values).
     arg_facts: BTreeSet<(u32, u32, [u64; 3])>,
     raw_numbers: BTreeSet<(u32, u32)>,
+    /// Files and executions, as the kernel sent them (each once, or again
+    /// after an eviction from its first-seen set: a set drops the repeat).
+    path_facts: BTreeSet<abi::PathFact>,
+    net_facts: BTreeSet<abi::NetFact>,
     /// Processes handed to follow_from_exec (they were not forked under our eyes).
     followed: u64,
 }
@@ -177,6 +218,8 @@ impl Tracer {
             slot: 0,
             arg_facts: BTreeSet::new(),
             raw_numbers: BTreeSet::new(),
+            path_facts: BTreeSet::new(),
+            net_facts: BTreeSet::new(),
             followed: 0,
         })
     }
@@ -213,6 +256,22 @@ impl Tracer {
 
     fn drain(&mut self) {
         while let Some(record) = self.facts.next() {
+            let kind = record.get(..4).map(|b| u32::from_ne_bytes(b.try_into().expect("4 bytes")));
+            match kind {
+                Some(abi::FACT_FILE | abi::FACT_EXEC) => {
+                    if let Some(fact) = abi::PathFact::from_bytes(&record) {
+                        self.path_facts.insert(fact);
+                    }
+                    continue;
+                }
+                Some(abi::FACT_NET) => {
+                    if let Some(fact) = abi::NetFact::from_bytes(&record) {
+                        self.net_facts.insert(fact);
+                    }
+                    continue;
+                }
+                _ => {}
+            }
             let Some(fact) = Fact::from_bytes(&record) else { continue };
             match fact.kind {
                 abi::FACT_ARGS => {
@@ -306,6 +365,12 @@ impl Tracer {
                 .collect::<BTreeMap<_, _>>();
             trace.add_args(name, args);
         }
+        for fact in self.path_facts.iter().filter(|f| f.slot == slot) {
+            add_path_fact(&mut trace, fact);
+        }
+        for fact in self.net_facts.iter().filter(|f| f.slot == slot) {
+            trace.add_endpoint(&net_seen(fact));
+        }
         trace.processes = self.processes()?;
         trace.lost_events = self.stat(abi::STAT_LOST)?;
         Ok(trace)
@@ -356,6 +421,73 @@ impl Tracer {
         let map = self.ebpf.map("stats").ok_or(missing_map("stats"))?;
         let stats: Array<_, u64> = Array::try_from(map).map_err(|e| map_error("stats", &e))?;
         stats.get(&slot, 0).map_err(|e| map_error("stats", &e))
+    }
+}
+
+/// Access bits of the kernel and what the trace calls them.
+const ACCESS_NAMES: &[(u32, Access)] = &[
+    (abi::ACCESS_READ, Access::Read),
+    (abi::ACCESS_WRITE, Access::Write),
+    (abi::ACCESS_APPEND, Access::Append),
+    (abi::ACCESS_CREATE, Access::Create),
+    (abi::ACCESS_TRUNCATE, Access::Truncate),
+    (abi::ACCESS_DELETE, Access::Delete),
+    (abi::ACCESS_RENAME, Access::Rename),
+    (abi::ACCESS_LINK, Access::Link),
+    (abi::ACCESS_CHMOD, Access::Chmod),
+    (abi::ACCESS_CHOWN, Access::Chown),
+    (abi::ACCESS_LIST, Access::List),
+    (abi::ACCESS_EXEC, Access::Exec),
+    (abi::ACCESS_MMAP_EXEC, Access::MmapExec),
+    (abi::ACCESS_PATH, Access::Path),
+];
+
+fn add_path_fact(trace: &mut Trace, fact: &abi::PathFact) {
+    let flag = |bit: u32| fact.flags & bit != 0;
+    let [first, second, third] = fact.strings.clone();
+    if fact.kind == abi::FACT_EXEC {
+        trace.add_exec(&ExecSeen {
+            path: first,
+            argv0: second,
+            parent: (!third.is_empty()).then_some(third),
+            truncated: flag(abi::PATH_TRUNCATED),
+            outside_root: flag(abi::PATH_OUTSIDE_ROOT),
+        });
+        return;
+    }
+    let path = if flag(abi::PATH_UNRESOLVED) {
+        SeenPath::ByName { base: first, given: second }
+    } else {
+        SeenPath::Resolved(first)
+    };
+    trace.add_file(&FileSeen {
+        path,
+        access: ACCESS_NAMES.iter().filter(|(bit, _)| fact.access & bit != 0).map(|(_, a)| *a).collect(),
+        error: (fact.error != 0).then_some(fact.error),
+        directory: flag(abi::PATH_DIRECTORY),
+        truncated: flag(abi::PATH_TRUNCATED),
+        outside_root: flag(abi::PATH_OUTSIDE_ROOT),
+        procfs: fact.fs_magic == abi::PROC_SUPER_MAGIC,
+        pid: fact.ns_tgid,
+        tid: fact.ns_tid,
+    });
+}
+
+fn net_seen(fact: &abi::NetFact) -> NetSeen {
+    let op = match fact.op {
+        abi::NET_BIND => NetOp::Bind,
+        abi::NET_LISTEN => NetOp::Listen,
+        _ => NetOp::Connect,
+    };
+    let path_len = usize::from(fact.path_len).min(abi::UNIX_PATH);
+    NetSeen {
+        op,
+        family: fact.family,
+        socket_type: fact.socket_type,
+        addr: fact.addr,
+        port: fact.port,
+        unix_path: fact.path[..path_len].to_vec(),
+        error: (fact.error != 0).then_some(fact.error),
     }
 }
 
