@@ -298,11 +298,16 @@ static __always_inline struct cinch_path_fact *new_path_fact(struct task_struct 
 	return fact;
 }
 
-static __always_inline void send_path_fact(struct cinch_path_fact *fact, __u32 used)
+/* Sends the fact; when the ring buffer is full it is counted as lost and,
+ * if `key` is given, forgotten, so that a later occurrence can try again. */
+static __always_inline void send_path_fact(struct cinch_path_fact *fact, __u32 used, struct file_key *key)
 {
 	__u32 size = (CINCH_PATH_FACT_HEADER + used) & DATA_MASK;
-	if (bpf_ringbuf_output(&facts, fact, size, 0))
+	if (bpf_ringbuf_output(&facts, fact, size, 0)) {
 		stat_add(CINCH_STAT_LOST, 1);
+		if (key)
+			bpf_map_delete_elem(&files_seen, key);
+	}
 }
 
 /* Marks a fact seen; false if it was already. When the set is full the LRU
@@ -354,7 +359,7 @@ static __always_inline void record_file(struct task_struct *task, __u32 slot, st
 							   BPF_CORE_READ(exe, f_path.mnt));
 		}
 	}
-	send_path_fact(fact, used);
+	send_path_fact(fact, used, kind == CINCH_FACT_FILE ? &key : 0);
 }
 
 static __always_inline __u64 hash_step(__u64 h, __u8 byte)
@@ -430,7 +435,7 @@ static __always_inline void record_given(struct task_struct *task, __u32 slot, l
 	used = 0;
 	fact->len[0] = append_walk(fact, &used, task, dentry, vfsmnt);
 	fact->len[1] = append_user_str(fact, &used, given);
-	send_path_fact(fact, used);
+	send_path_fact(fact, used, &key);
 }
 
 /* --- sockets --- */
@@ -448,8 +453,10 @@ static __always_inline void send_net_fact(struct cinch_net_fact *fact)
 	__u8 one = 1;
 	if (bpf_map_update_elem(&net_seen, fact, &one, BPF_NOEXIST))
 		return; /* seen */
-	if (bpf_ringbuf_output(&facts, fact, sizeof(*fact), 0))
+	if (bpf_ringbuf_output(&facts, fact, sizeof(*fact), 0)) {
 		stat_add(CINCH_STAT_LOST, 1);
+		bpf_map_delete_elem(&net_seen, fact);
+	}
 }
 
 static __always_inline struct cinch_net_fact *new_net_fact(__u32 slot, __u32 op, __s32 error)
