@@ -44,12 +44,12 @@ pub fn worker_image() -> &'static str {
     })
 }
 
-/// The worker image's files: the static worker and probe in /usr/local/bin,
+/// The worker image's files: the static worker, client and probe in /usr/local/bin,
 /// the demo database and a results directory in the node directory.
 pub fn populate_worker_rootfs(rootfs: &Path) {
     let bin = rootfs.join("usr/local/bin");
     std::fs::create_dir_all(&bin).unwrap();
-    for name in ["mascot-worker", "cinch-probe"] {
+    for name in ["mascot-worker", "mascot-client", "cinch-probe"] {
         std::fs::copy(fixture(name), bin.join(name)).unwrap();
     }
     let node = rootfs.join(IMAGE_NODE_DIR.trim_start_matches('/'));

@@ -1,0 +1,192 @@
+//! Files, executions and sockets in the trace, with the paths the target
+//! sees: resolved in the kernel (real eBPF, as root) whatever relative path,
+//! dirfd, symlink, bind mount or chroot led to them.
+
+mod support;
+
+use cinch_profiles::trace::{Access, NetOp, Trace, OUTSIDE};
+use std::path::Path;
+use std::process::Command;
+use support::docker::*;
+use support::*;
+
+fn access(trace: &Trace, path: &str) -> Vec<Access> {
+    match trace.files.get(path) {
+        Some(usage) => usage.access.iter().copied().collect(),
+        None => panic!("{path:?} not in files: {:#?}", trace.files.keys().collect::<Vec<_>>()),
+    }
+}
+
+fn has_all(trace: &Trace, path: &str, wanted: &[Access]) {
+    let seen = access(trace, path);
+    for a in wanted {
+        assert!(seen.contains(a), "{path}: {a:?} missing from {seen:?}");
+    }
+}
+
+/// The tree `cinch-probe file-tour=DIR` expects.
+fn tour_tree(dir: &Path) {
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join("mnt")).unwrap();
+    std::fs::write(dir.join("rel.txt"), "rel").unwrap();
+    std::fs::write(dir.join("sub/in-sub.txt"), "in sub").unwrap();
+    std::fs::write(dir.join("sub/target.txt"), "target").unwrap();
+    std::os::unix::fs::symlink("sub/target.txt", dir.join("link")).unwrap();
+    std::fs::write(dir.join("src/bound.txt"), "bound").unwrap();
+}
+
+#[test]
+fn file_paths_are_resolved_in_the_kernel() {
+    if !require_root() || !require("unshare and mount (util-linux)", which("unshare")) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().canonicalize().unwrap();
+    tour_tree(&dir);
+    let d = dir.to_str().unwrap().to_string();
+    let output = dir.join("trace.json");
+    // In a mount namespace of its own, with dir/src bound on dir/mnt.
+    let script = format!(
+        "mount --bind '{d}/src' '{d}/mnt' && exec '{}' 'file-tour={d}'",
+        fixture("cinch-probe").display()
+    );
+    let tracing = Tracing::start(&["-o", output.to_str().unwrap(), "--", "unshare", "-m", "sh", "-c", &script]);
+    let (code, stderr) = tracing.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(" 0 lost events"), "{stderr}");
+    let trace = read_trace(&output);
+
+    // `../rel.txt` after chdir(sub), `in-sub.txt` relative to a dirfd.
+    has_all(&trace, &format!("{d}/rel.txt"), &[Access::Read]);
+    has_all(&trace, &format!("{d}/sub/in-sub.txt"), &[Access::Read]);
+    // The symlink's target is what was opened; the link itself is not a file read.
+    has_all(&trace, &format!("{d}/sub/target.txt"), &[Access::Read]);
+    assert!(!trace.files.contains_key(&format!("{d}/link")));
+    // Through the bind mount: the path the process used, not the source.
+    has_all(&trace, &format!("{d}/mnt/bound.txt"), &[Access::Read]);
+    assert!(!trace.files.contains_key(&format!("{d}/src/bound.txt")));
+    // A newline, a space and braces, byte-exact in the documented encoding.
+    let odd = cinch_profiles::path::encode(&[d.as_bytes(), b"/odd\nname {x}"].concat());
+    assert!(odd.ends_with("/odd%0Aname {x}"), "{odd}");
+    has_all(&trace, &odd, &[Access::Write, Access::Create, Access::Truncate]);
+    // Deeper than PATH_MAX: kept as its end, flagged, never a wrong whole path.
+    let leaf: Vec<(&String, _)> = trace.files.iter().filter(|(p, _)| p.ends_with("/leaf.txt")).collect();
+    assert_eq!(leaf.len(), 1, "{leaf:?}");
+    let (leaf_path, leaf_use) = leaf[0];
+    assert!(leaf_use.truncated && !leaf_path.starts_with('/'), "{leaf_path}: {leaf_use:?}");
+    assert!(leaf_use.access.contains(&Access::Create));
+    assert!(trace.files.keys().all(|p| p.starts_with('/') || trace.files[p].truncated));
+    // The failed open is kept apart, with its errno.
+    let missing = &trace.failed_files[&format!("{d}/missing.txt")];
+    assert_eq!(missing.errors.iter().collect::<Vec<_>>(), ["ENOENT"]);
+    assert!(!trace.files.contains_key(&format!("{d}/missing.txt")));
+    // Executions and which tree ran them: unshare execs sh, which execs the
+    // probe, all in the process cinch started; sh forks mount.
+    let probe = fixture("cinch-probe").canonicalize().unwrap();
+    let probe_exec = &trace.executions[probe.to_str().unwrap()];
+    assert_eq!(probe_exec.parents.iter().collect::<Vec<_>>(), [OUTSIDE], "{probe_exec:?}");
+    let sh = resolve("sh");
+    let mount = &trace.executions[&resolve("mount")];
+    assert_eq!(mount.parents.iter().collect::<Vec<_>>(), [&sh], "{mount:?}");
+    assert!(mount.argv0.contains("mount"));
+    has_all(&trace, probe.to_str().unwrap(), &[Access::Exec, Access::MmapExec]);
+    // And the file round-trips byte for byte.
+    let text = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(Trace::from_json(&text).unwrap().to_json(), text);
+}
+
+#[test]
+fn sockets_bound_listened_on_and_connected_to() {
+    if !require_root() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().canonicalize().unwrap();
+    let d = dir.to_str().unwrap();
+    let output = dir.join("trace.json");
+    let tour = format!("net-tour={d}");
+    let probe = fixture("cinch-probe");
+    let tracing = Tracing::start(&["-o", output.to_str().unwrap(), "--", probe.to_str().unwrap(), &tour]);
+    let (code, stderr) = tracing.finish();
+    assert_eq!(code, 0, "{stderr}");
+    let trace = read_trace(&output);
+    let find = |op: NetOp, family: &str, address: &str| {
+        trace.network.iter().find(|e| e.op == op && e.family == family && e.address == address)
+    };
+    let listen = find(NetOp::Listen, "inet", "127.0.0.1").expect("the TCP listener");
+    assert_eq!(listen.socket_type, "stream");
+    let port = listen.port.expect("a port");
+    assert_ne!(port, 0, "listen reports the port the kernel chose");
+    let connect = find(NetOp::Connect, "inet", "127.0.0.1").expect("the connection");
+    assert_eq!(connect.port, Some(port));
+    assert!(find(NetOp::Bind, "unix", &format!("{d}/probe.sock")).is_some(), "{:#?}", trace.network);
+    assert!(find(NetOp::Bind, "unix", "%00cinch-probe").is_some(), "{:#?}", trace.network);
+}
+
+#[test]
+fn worker_in_docker_as_the_container_sees_it() {
+    if !require_root() || !require("a running dockerd (DOCKER_HOST)", docker_ready()) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let output = tmp.path().join("worker.json");
+    let name = format!("cinch-files-test-{}", std::process::id());
+    let _container = Container(name.clone());
+    // No network: the worker listens on 5001 in its own namespace, and the
+    // client runs next to it through docker exec.
+    let tracing = Tracing::start(&[
+        "-o", output.to_str().unwrap(), "--", "docker", "run", "--rm", "--name", &name, "--network", "none",
+        worker_image(), "--listen", "0.0.0.0:5001", "--jobs", "1",
+    ]);
+    let fasta = format!("{IMAGE_NODE_DIR}/sequence/demo/current/demo.fasta");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let out = Command::new("docker")
+            .args(["exec", &name, "/usr/local/bin/mascot-client", "search", "--addr", "127.0.0.1:5001"])
+            .args(["--db", "demo", "--id", "files-job", "--wait", "30", "--fasta", &fasta])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the job never ran: {}", output_text(&out));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (code, stderr) = tracing.finish();
+    assert_eq!(code, 0, "{stderr}");
+    let trace = read_trace(&output);
+
+    let worker = "/usr/local/bin/mascot-worker";
+    has_all(&trace, worker, &[Access::Exec, Access::MmapExec]);
+    assert!(trace.executions[worker].parents.contains(OUTSIDE), "started by the runtime");
+    assert!(trace.executions[worker].argv0.contains(worker));
+    has_all(&trace, &fasta, &[Access::Read]);
+    has_all(&trace, &format!("{IMAGE_NODE_DIR}/results/files-job.txt"), &[Access::Write, Access::Create]);
+    let listens: Vec<_> = trace.network.iter().filter(|e| e.op == NetOp::Listen).collect();
+    assert!(
+        listens.iter().any(|e| e.family == "inet" && e.address == "0.0.0.0" && e.port == Some(5001)),
+        "{listens:#?}"
+    );
+    // Container paths only: nothing of the host's overlay or runtime state,
+    // except what runc itself touches outside the root after installing the
+    // filter (its exec fifo), which is flagged as such.
+    let outside: Vec<&String> = trace.files.iter().filter(|(_, f)| f.outside_root).map(|(p, _)| p).collect();
+    assert!(outside.iter().all(|p| p.ends_with("/exec.fifo")), "{outside:#?}");
+    for (path, _) in trace.files.iter().filter(|(_, f)| !f.outside_root) {
+        assert!(!path.contains("/var/lib/docker") && !path.contains("cinch-dockerd"), "host path {path}");
+    }
+    for path in trace.failed_files.keys() {
+        assert!(!path.contains("/var/lib/docker") && !path.contains("cinch-dockerd"), "host path {path}");
+    }
+}
+
+/// The real path of a program on PATH.
+fn resolve(program: &str) -> String {
+    let out = Command::new("sh").args(["-c", &format!("realpath \"$(command -v {program})\"")]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn which(program: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
+}
