@@ -20,6 +20,7 @@ fn help_texts() {
         ("profile", &["profile", "--help"]),
         ("run", &["run", "--help"]),
         ("diff", &["diff", "--help"]),
+        ("merge", &["merge", "--help"]),
     ] {
         let (code, text) = run(args);
         assert_eq!(code, Some(0));
@@ -142,4 +143,68 @@ fn malformed_traces_name_file_and_line() {
     let (code, out) = run(&["show", "/nonexistent/trace.json"]);
     assert_eq!(code, Some(2));
     assert!(out.contains("cannot read /nonexistent/trace.json"), "{out}");
+}
+
+/// A trace of aarch64 with one syscall, in the current format.
+const AARCH64_TRACE: &str = r#"{
+  "format": "cinch-trace/1",
+  "target": { "kind": "command", "argv": ["/bin/true"] },
+  "host": { "kernel": "6.1.0", "arch": "aarch64" },
+  "processes": 1,
+  "lost_events": 0,
+  "syscalls": { "read": { "count": 1 } }
+}
+"#;
+
+#[test]
+fn merge_is_deterministic_commutative_and_counts_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("host.json");
+    let container = dir.path().join("container.json");
+    std::fs::write(&host, include_str!("../fixtures/traces/worker-host.json")).unwrap();
+    std::fs::write(&container, include_str!("../fixtures/traces/worker-container.json")).unwrap();
+    let (ab, ba, again) = (dir.path().join("ab.json"), dir.path().join("ba.json"), dir.path().join("again.json"));
+    for (first, second, out) in [(&host, &container, &ab), (&container, &host, &ba), (&host, &container, &again)] {
+        let (code, text) =
+            run(&["merge", first.to_str().unwrap(), second.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("merged 2 trace(s), 2 run(s)"), "{text}");
+    }
+    let merged = std::fs::read_to_string(&ab).unwrap();
+    assert_eq!(merged, std::fs::read_to_string(&ba).unwrap(), "order of the inputs matters");
+    assert_eq!(merged, std::fs::read_to_string(&again).unwrap(), "not deterministic");
+    let trace = cinch_profiles::Trace::from_json(&merged).unwrap();
+    assert_eq!(trace.runs, Some(2));
+    assert_eq!(trace.syscalls["accept4"].runs, Some(2));
+    // Merging the merged trace with one more run counts three.
+    let three = dir.path().join("three.json");
+    let (code, text) = run(&["merge", ab.to_str().unwrap(), host.to_str().unwrap(), "-o", three.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{text}");
+    let trace = cinch_profiles::Trace::from_json(&std::fs::read_to_string(&three).unwrap()).unwrap();
+    assert_eq!(trace.runs, Some(3));
+    let (code, shown) = run(&["show", three.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{shown}");
+}
+
+#[test]
+fn merge_refuses_other_architectures_and_formats_and_keeps_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("host.json");
+    let arm = dir.path().join("arm.json");
+    let old = dir.path().join("old.json");
+    let out = dir.path().join("out.json");
+    let good = include_str!("../fixtures/traces/worker-host.json");
+    std::fs::write(&host, good).unwrap();
+    std::fs::write(&arm, AARCH64_TRACE).unwrap();
+    std::fs::write(&old, good.replace("cinch-trace/1", "cinch-trace/0")).unwrap();
+    std::fs::write(&out, "kept").unwrap();
+
+    let (code, text) = run(&["merge", host.to_str().unwrap(), arm.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(&format!("{} is a trace of aarch64", arm.display())), "{text}");
+    let (code, text) = run(&["merge", host.to_str().unwrap(), old.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(&format!("{}: line 2: unsupported trace format", old.display())), "{text}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "kept", "a failed merge overwrote its output");
+    assert!(!text.contains("panicked"));
 }

@@ -41,7 +41,8 @@ pub mod exit {
                   cinch generate seccomp --trace trace.json -o seccomp.json\n  \
                   cinch profile -o hardening/ -- docker run --rm mascot/worker --jobs 1\n  \
                   cinch run --seccomp seccomp.json -- ./mascot-worker\n  \
-                  cinch diff old/seccomp.json new/seccomp.json"
+                  cinch diff old/seccomp.json new/seccomp.json\n  \
+                  cinch merge run1.json run2.json -o merged.json"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -56,6 +57,7 @@ enum Command {
     Profile(cmd::profile::ProfileArgs),
     Run(cmd::run::RunArgs),
     Diff(cmd::diff::DiffArgs),
+    Merge(cmd::merge::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Profile(args) => cmd::profile::run(args),
         Command::Run(args) => cmd::run::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Merge(args) => cmd::merge::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

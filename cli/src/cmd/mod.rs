@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod generate;
+pub mod merge;
 pub mod profile;
 pub mod run;
 pub mod show;

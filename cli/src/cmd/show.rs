@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 
 /// Summarise a trace file, and check that it is valid.
 ///
-/// Prints the target, the host, and every syscall with its count and the
-/// argument values seen, decoded (CLONE_*, AF_*, PR_*).
+/// Prints the target, the host, every syscall with its count and the
+/// argument values seen, decoded (CLONE_*, AF_*, PR_*), then the files (how
+/// each was used), failed attempts, programs executed and socket addresses.
+/// For a merged trace, each fact says in how many runs it was seen.
 #[derive(Args, Debug)]
 #[command(after_help = "Example:\n  cinch show worker.trace.json\n\n\
     Exit status: 0 valid trace; 1 valid but it lost events; 2 unreadable or invalid.")]
@@ -54,5 +56,83 @@ fn render(trace: &Trace) -> String {
         let numbers: Vec<String> = trace.unknown_syscall_numbers.iter().map(u32::to_string).collect();
         let _ = writeln!(out, "unnamed syscall numbers: {}", numbers.join(", "));
     }
+    render_files(&mut out, trace);
     out
+}
+
+/// `  (2/3 runs)` in a merged trace.
+fn coverage(trace: &Trace, runs: Option<u64>) -> String {
+    match (trace.runs, runs) {
+        (Some(total), Some(seen)) => format!("  ({seen}/{total} runs)"),
+        _ => String::new(),
+    }
+}
+
+fn names<T: serde::Serialize>(items: impl IntoIterator<Item = T>) -> String {
+    let words: Vec<String> = items
+        .into_iter()
+        .map(|item| serde_json::to_value(item).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+        .collect();
+    words.join(",")
+}
+
+fn render_files(out: &mut String, trace: &Trace) {
+    if !trace.files.is_empty() {
+        let _ = writeln!(out, "files      {}", trace.files.len());
+        for (path, usage) in &trace.files {
+            let mut notes = Vec::new();
+            for (set, note) in [
+                (usage.directory, "directory"),
+                (usage.truncated, "truncated"),
+                (usage.by_name, "by name"),
+                (usage.outside_root, "outside the root"),
+            ] {
+                if set {
+                    notes.push(note);
+                }
+            }
+            let notes = if notes.is_empty() { String::new() } else { format!("  [{}]", notes.join(", ")) };
+            let _ = writeln!(out, "  {path}  {}{notes}{}", names(&usage.access), coverage(trace, usage.runs));
+        }
+    }
+    if !trace.failed_files.is_empty() {
+        let _ = writeln!(out, "failed     {} (attempts that failed: not needs)", trace.failed_files.len());
+        for (path, usage) in &trace.failed_files {
+            let errors: Vec<&str> = usage.errors.iter().map(String::as_str).collect();
+            let _ = writeln!(
+                out,
+                "  {path}  {} {}{}",
+                names(&usage.access),
+                errors.join(","),
+                coverage(trace, usage.runs)
+            );
+        }
+    }
+    if !trace.executions.is_empty() {
+        let _ = writeln!(out, "programs   {}", trace.executions.len());
+        for (path, usage) in &trace.executions {
+            let argv0: Vec<&str> = usage.argv0.iter().map(String::as_str).collect();
+            let parents: Vec<&str> = usage.parents.iter().map(String::as_str).collect();
+            let _ = writeln!(
+                out,
+                "  {path}  as {}  run by {}{}",
+                argv0.join(", "),
+                parents.join(", "),
+                coverage(trace, usage.runs)
+            );
+        }
+    }
+    if !trace.network.is_empty() {
+        let _ = writeln!(out, "network    {}", trace.network.len());
+        for e in &trace.network {
+            let op = names([e.op]);
+            let at = match e.port {
+                Some(port) if e.family == "inet6" => format!("[{}]:{port}", e.address),
+                Some(port) => format!("{}:{port}", e.address),
+                None => e.address.clone(),
+            };
+            let error = e.error.as_deref().map(|err| format!("  {err}")).unwrap_or_default();
+            let _ = writeln!(out, "  {op} {} {} {at}{error}{}", e.family, e.socket_type, coverage(trace, e.runs));
+        }
+    }
 }
