@@ -87,7 +87,7 @@ struct file_key {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 131072); /* beyond that, evicted repeats are sent again */
 	__type(key, struct file_key);
 	__type(value, __u8);
 } files_seen SEC(".maps");
@@ -314,6 +314,10 @@ static __always_inline void send_path_fact(struct cinch_path_fact *fact, __u32 u
  * evicts an old entry, so this never fails for lack of room. */
 static __always_inline bool first_seen(struct file_key *key)
 {
+	/* A lookup first: most calls are repeats, and an LRU update costs a
+	 * node even when it finds the key. */
+	if (bpf_map_lookup_elem(&files_seen, key))
+		return false;
 	__u8 one = 1;
 	return bpf_map_update_elem(&files_seen, key, &one, BPF_NOEXIST) == 0;
 }
