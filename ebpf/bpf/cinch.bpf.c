@@ -407,8 +407,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(cinch_exit, struct task_struct *task)
 {
 	/* A thread that dies inside a syscall never reaches its sys_exit. */
-	__u32 tid = BPF_CORE_READ(task, pid);
-	bpf_map_delete_elem(&pending_calls, &tid);
+	drop_pending_call(BPF_CORE_READ(task, pid));
 	if (cfg_mode != CINCH_MODE_PIDTREE)
 		return 0;
 	/* Forget a thread group only once its last thread is gone, so a reused

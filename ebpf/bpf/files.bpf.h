@@ -72,6 +72,17 @@ struct {
 	__type(value, struct pending_call);
 } pending_calls SEC(".maps");
 
+/* Entries in pending_calls. sys_exit and process exit run for every task on
+ * the machine: while this is zero they return without a map lookup. */
+__u64 pending_call_count = 0;
+
+/* Forgets the pending call of thread `tid`, if any. */
+static __always_inline void drop_pending_call(__u32 tid)
+{
+	if (pending_call_count && bpf_map_delete_elem(&pending_calls, &tid) == 0)
+		__sync_fetch_and_add(&pending_call_count, -1);
+}
+
 /* First-seen set of file facts. */
 struct file_key {
 	__u64 dentry; /* dentry walked, or the base directory's */
@@ -615,8 +626,10 @@ static __always_inline void files_sys_enter(struct task_struct *task, struct pt_
 		call.args[2] = flags;
 	}
 	__u32 tid = BPF_CORE_READ(task, pid);
-	if (bpf_map_update_elem(&pending_calls, &tid, &call, BPF_ANY))
-		stat_add(CINCH_STAT_LOST, 1);
+	if (bpf_map_update_elem(&pending_calls, &tid, &call, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&pending_call_count, 1);
+	else if (bpf_map_update_elem(&pending_calls, &tid, &call, BPF_EXIST))
+		stat_add(CINCH_STAT_LOST, 1); /* the map is full */
 }
 
 /* An open returned: the file it opened, or the name it failed on. */
@@ -705,12 +718,14 @@ static __always_inline void named(struct task_struct *task, struct pending_call 
 /* Any task left a syscall: finish a call files_sys_enter kept. */
 static __always_inline void files_sys_exit(struct task_struct *task, long ret)
 {
+	if (!pending_call_count)
+		return;
 	__u32 tid = BPF_CORE_READ(task, pid);
 	struct pending_call *found = bpf_map_lookup_elem(&pending_calls, &tid);
 	if (!found)
 		return;
 	struct pending_call call = *found;
-	bpf_map_delete_elem(&pending_calls, &tid);
+	drop_pending_call(tid);
 	if (call.nr == nr_open || call.nr == nr_openat || call.nr == nr_openat2 || call.nr == nr_creat)
 		opened(task, &call, ret);
 	else
@@ -755,8 +770,7 @@ static __always_inline struct file *interpreter_of(struct task_struct *task)
 static __always_inline void files_exec(struct task_struct *task, struct linux_binprm *bprm, __u32 slot)
 {
 	/* The exec succeeded: its sys_exit (0) has nothing to add. */
-	__u32 tid = BPF_CORE_READ(task, pid);
-	bpf_map_delete_elem(&pending_calls, &tid);
+	drop_pending_call(BPF_CORE_READ(task, pid));
 	record_file(task, slot, BPF_CORE_READ(bprm, file), CINCH_ACCESS_EXEC, CINCH_FACT_EXEC);
 	/* The kernel, not the program, mapped the dynamic loader: no mmap call
 	 * shows it, so it is recorded here, as read and mapped executable. */
