@@ -483,13 +483,18 @@ fn report(trace: &Trace, reason: StopReason, elapsed: Duration) {
         StopReason::Terminated => "terminated",
     };
     eprintln!(
-        "cinch: traced {} for {:.1}s ({why})\n  {} syscalls ({} calls), {} new processes, {} lost events",
+        "cinch: traced {} for {:.1}s ({why})\n  {} syscalls ({} calls), {} new processes, {} lost events\n  \
+         {} files ({} failed attempts), {} programs, {} addresses",
         trace.target,
         elapsed.as_secs_f64(),
         trace.syscalls.len(),
         trace.total_calls(),
         trace.processes,
         trace.lost_events,
+        trace.files.len(),
+        trace.failed_files.len(),
+        trace.executions.len(),
+        trace.network.len(),
     );
 }
 
