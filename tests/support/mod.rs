@@ -213,7 +213,7 @@ impl Tracing {
         (status.code().unwrap_or(-1), self.stderr_text(), stdout)
     }
 
-    fn stderr_text(&self) -> String {
+    pub fn stderr_text(&self) -> String {
         self.stderr.lock().expect("lock").clone()
     }
 }
