@@ -58,7 +58,7 @@ fn file_paths_are_resolved_in_the_kernel() {
     let trace = read_trace(&output);
 
     // `../rel.txt` after chdir(sub), `in-sub.txt` relative to a dirfd.
-    has_all(&trace, &format!("{d}/rel.txt"), &[Access::Read]);
+    has_all(&trace, &format!("{d}/rel.txt"), &[Access::Read, Access::Lock]);
     has_all(&trace, &format!("{d}/sub/in-sub.txt"), &[Access::Read]);
     // The symlink's target is what was opened; the link itself is not a file read.
     has_all(&trace, &format!("{d}/sub/target.txt"), &[Access::Read]);

@@ -62,6 +62,7 @@
 #define CINCH_ACCESS_EXEC (1u << 11)
 #define CINCH_ACCESS_MMAP_EXEC (1u << 12)
 #define CINCH_ACCESS_PATH (1u << 13) /* opened with O_PATH: located, not read */
+#define CINCH_ACCESS_LOCK (1u << 14) /* flock or an fcntl lock taken on it */
 
 /* cinch_path_fact.flags */
 #define CINCH_PATH_TRUNCATED (1u << 0)    /* a walk hit the length or depth limit */

@@ -55,6 +55,8 @@ const volatile __s64 nr_mknodat = -1;
 const volatile __s64 nr_bind = -1;
 const volatile __s64 nr_listen = -1;
 const volatile __s64 nr_connect = -1;
+const volatile __s64 nr_flock = -1;
+const volatile __s64 nr_fcntl = -1;
 
 /* A call whose outcome decides what is recorded, kept from sys_enter to
  * sys_exit of the same thread. */
@@ -604,6 +606,17 @@ static __always_inline void files_sys_enter(struct task_struct *task, struct pt_
 						    : CINCH_ACCESS_LIST;
 		record_file(task, slot, file_of_fd(task, (long)(int)PT_REGS_PARM1_CORE_SYSCALL(regs)), access,
 			    CINCH_FACT_FILE);
+		return;
+	}
+	if (id == nr_flock || id == nr_fcntl) {
+		/* A lock taken: flock without LOCK_UN, or fcntl's set-lock commands
+		 * (F_SETLK, F_SETLKW and their open-file-description forms). */
+		long op = (long)(int)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		bool locks = id == nr_flock ? (op & (LOCK_SH | LOCK_EX)) != 0
+					    : op == F_SETLK || op == F_SETLKW || op == F_OFD_SETLK || op == F_OFD_SETLKW;
+		if (locks)
+			record_file(task, slot, file_of_fd(task, (long)(int)PT_REGS_PARM1_CORE_SYSCALL(regs)),
+				    CINCH_ACCESS_LOCK, CINCH_FACT_FILE);
 		return;
 	}
 	if (!is_pending_call(id))

@@ -238,6 +238,12 @@ enum cgroup_subsys_id {
 #define O_APPEND 00002000
 #define O_PATH 010000000
 #define PROT_EXEC 0x4
+#define LOCK_SH 1
+#define LOCK_EX 2
+#define F_SETLK 6
+#define F_SETLKW 7
+#define F_OFD_SETLK 37
+#define F_OFD_SETLKW 38
 #define AT_FDCWD -100
 /* include/linux/fs.h: the open created the file. */
 #define FMODE_CREATED 0x100000

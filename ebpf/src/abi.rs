@@ -88,6 +88,7 @@ pub const ACCESS_LIST: u32 = 1 << 10;
 pub const ACCESS_EXEC: u32 = 1 << 11;
 pub const ACCESS_MMAP_EXEC: u32 = 1 << 12;
 pub const ACCESS_PATH: u32 = 1 << 13;
+pub const ACCESS_LOCK: u32 = 1 << 14;
 
 pub const PATH_TRUNCATED: u32 = 1 << 0;
 pub const PATH_OUTSIDE_ROOT: u32 = 1 << 1;

@@ -78,6 +78,8 @@ const SYSCALL_GLOBALS: &[(&str, &str)] = &[
     ("nr_mknod", "mknod"),
     ("nr_mknodat", "mknodat"),
     ("nr_bind", "bind"),
+    ("nr_flock", "flock"),
+    ("nr_fcntl", "fcntl"),
     ("nr_listen", "listen"),
     ("nr_connect", "connect"),
 ];
@@ -440,6 +442,7 @@ const ACCESS_NAMES: &[(u32, Access)] = &[
     (abi::ACCESS_EXEC, Access::Exec),
     (abi::ACCESS_MMAP_EXEC, Access::MmapExec),
     (abi::ACCESS_PATH, Access::Path),
+    (abi::ACCESS_LOCK, Access::Lock),
 ];
 
 fn add_path_fact(trace: &mut Trace, fact: &abi::PathFact) {

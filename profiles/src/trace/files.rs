@@ -39,6 +39,8 @@ pub enum Access {
     MmapExec,
     /// Opened with O_PATH: located, not read.
     Path,
+    /// A lock was taken on it (flock, or an fcntl set-lock command).
+    Lock,
 }
 
 /// One file the target touched successfully.
