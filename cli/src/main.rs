@@ -2,6 +2,7 @@
 //! lives in the libraries: `cinch-ebpf` (tracing) and `cinch-profiles`
 //! (the trace model, generators, lint rules).
 
+mod apparmor_parser;
 mod cmd;
 mod docker;
 mod docker_run;
@@ -58,6 +59,7 @@ enum Command {
     Run(cmd::run::RunArgs),
     Diff(cmd::diff::DiffArgs),
     Merge(cmd::merge::MergeArgs),
+    Apparmor(cmd::apparmor::AppArmorArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Merge(args) => cmd::merge::run(args),
+        Command::Apparmor(args) => cmd::apparmor::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -2,6 +2,7 @@
 //! tables, and (in later modules) the generators and lint rules. Nothing here
 //! talks to the kernel; see `cinch-ebpf` for that.
 
+pub mod apparmor;
 pub mod arch;
 pub mod decode;
 pub mod errno;

@@ -1,6 +1,7 @@
 //! One file per subcommand (`generate` has one per artifact), and the
 //! readers they share.
 
+pub mod apparmor;
 pub mod diff;
 pub mod generate;
 pub mod merge;

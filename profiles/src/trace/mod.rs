@@ -10,7 +10,7 @@ mod files;
 mod network;
 
 pub use files::{Access, ExecSeen, ExecUse, FailedUse, FileSeen, FileUse, SeenPath, OUTSIDE};
-pub use network::{Endpoint, NetOp, NetSeen};
+pub use network::{family_name, type_name, Endpoint, NetOp, NetSeen};
 
 use crate::arch::{recorded_args, Arch};
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,6 @@
 //! `cinch generate ARTIFACT`: one file per artifact kind.
 
+pub mod apparmor;
 pub mod seccomp;
 
 use anyhow::Result;
@@ -15,10 +16,12 @@ pub struct GenerateArgs {
 #[derive(Subcommand, Debug)]
 enum Artifact {
     Seccomp(seccomp::SeccompArgs),
+    Apparmor(apparmor::AppArmorArgs),
 }
 
 pub fn run(args: GenerateArgs) -> Result<u8> {
     match args.artifact {
         Artifact::Seccomp(args) => seccomp::run(args),
+        Artifact::Apparmor(args) => apparmor::run(args),
     }
 }

@@ -1,0 +1,60 @@
+//! The real `apparmor_parser` (Debian package `apparmor`): compile checks
+//! for every profile cinch writes, and loading where the kernel has AppArmor.
+
+use anyhow::{anyhow, Context, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The parser, from PATH or the sbin directories root's PATH usually has.
+pub fn find() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join("apparmor_parser"))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Why the kernel cannot load profiles, or None when it can.
+pub fn kernel_lacks_apparmor() -> Option<String> {
+    let enabled = Path::new("/sys/module/apparmor/parameters/enabled");
+    match std::fs::read_to_string(enabled) {
+        Err(_) => Some("this kernel has no AppArmor (/sys/module/apparmor is missing)".into()),
+        Ok(value) if value.trim() != "Y" => Some("AppArmor is disabled on this kernel (apparmor=0 at boot?)".into()),
+        Ok(_) if !Path::new("/sys/kernel/security/apparmor").is_dir() => {
+            Some("securityfs is not mounted at /sys/kernel/security, so profiles cannot be loaded".into())
+        }
+        Ok(_) => None,
+    }
+}
+
+/// Compiles `text` without loading it (`-QTK`: skip the kernel, no cache).
+/// Ok(false) when the parser is not installed.
+pub fn compiles(text: &str) -> Result<bool> {
+    let Some(parser) = find() else { return Ok(false) };
+    let mut child = Command::new(&parser)
+        .args(["-Q", "-T", "-K"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {}", parser.display()))?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    // A parser that stops reading early reports its error below.
+    let _ = stdin.write_all(text.as_bytes());
+    drop(stdin);
+    let out = child.wait_with_output().with_context(|| format!("cannot run {}", parser.display()))?;
+    if out.status.success() {
+        return Ok(true);
+    }
+    Err(anyhow!("apparmor_parser refuses it: {}", parser_message(&out.stderr)))
+}
+
+/// The parser's stderr without its note about a missing kernel interface.
+pub fn parser_message(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|l| !l.starts_with("Cache read/write disabled"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
