@@ -426,3 +426,48 @@ mod tests {
         assert!(set(&[Access::Path]).is_empty());
     }
 }
+
+#[cfg(test)]
+mod golden {
+    use super::*;
+
+    const WORKER_TRACE: &str = include_str!("../../../fixtures/traces/worker-files.json");
+
+    /// The worker in Docker serving three jobs (scripts/record-worker-trace).
+    /// tests/apparmor.rs compiles this golden with apparmor_parser.
+    #[test]
+    fn worker_profile() {
+        let trace = Trace::from_json(WORKER_TRACE).unwrap();
+        let options = Options { name: "mascot-worker".into(), glob_min: 3 };
+        let generated = generate(&trace, &options).unwrap();
+        insta::assert_snapshot!("worker_profile", generated.profile.render());
+        insta::assert_debug_snapshot!("worker_notes", generated.notes);
+    }
+
+    #[test]
+    fn one_job_keeps_the_result_file_literal_and_says_why() {
+        let trace = Trace::from_json(WORKER_TRACE).unwrap();
+        let options = Options { name: "mascot-worker".into(), glob_min: 4 };
+        let generated = generate(&trace, &options).unwrap();
+        let text = generated.profile.render();
+        assert!(text.contains("\"/usr/local/mascotnode/results/job-1.txt\" w,"), "{text}");
+        assert!(!text.contains("results/*"));
+        assert!(generated.notes.iter().any(|n| n.contains("lower --glob-min")));
+    }
+
+    #[test]
+    fn no_allow_rule_has_a_double_star() {
+        let trace = Trace::from_json(WORKER_TRACE).unwrap();
+        let generated = generate(&trace, &Options { name: "w".into(), glob_min: 2 }).unwrap();
+        for line in generated.profile.render().lines() {
+            assert!(line.trim_start().starts_with("deny") || !line.contains("**"), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_bad_name_is_refused() {
+        let trace = Trace::from_json(WORKER_TRACE).unwrap();
+        let err = generate(&trace, &Options { name: "a b".into(), glob_min: 3 }).unwrap_err();
+        assert!(matches!(err, AppArmorError::BadName(_)));
+    }
+}

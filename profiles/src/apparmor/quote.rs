@@ -5,9 +5,10 @@
 //! newline, a comma, a quote, `#`, glob characters or `@{` (a variable).
 //! Every path is therefore written double-quoted, and every byte of a
 //! literal part that the parser would read as anything but itself is escaped:
-//! `\` and `"` and the glob/variable characters `* ? [ ] { } ^ @` with a
-//! backslash, control bytes and every byte outside ASCII as `\xHH` (two hex
-//! digits: the parser reads no more). The result is plain ASCII.
+//! `"` and the glob/variable characters `* ? [ ] { } ^ @` with a backslash;
+//! the backslash itself, control bytes and every byte outside ASCII as
+//! `\xHH` (two hex digits: the parser reads no more). The result is plain
+//! ASCII.
 //!
 //! `tests/apparmor.rs` proves it on random hostile names: each generated rule
 //! compiles, with `apparmor_parser`, to the same binary policy as the same
@@ -41,12 +42,16 @@ pub fn literal(bytes: &[u8]) -> String {
     quote(&[Part::Literal(bytes)])
 }
 
-/// Characters the parser would read as glob or variable syntax.
-const SPECIAL: &[u8] = b"\\\"*?[]{}^@";
+/// Characters the parser would read as glob or variable syntax, and the
+/// quote. A backslash is written `\x5c`: the parser's lexer ends a quoted
+/// string at `\\"` (it does not pair the backslashes), so `\\` cannot be used.
+const SPECIAL: &[u8] = b"\"*?[]{}^@";
 
 fn push_literal(out: &mut String, bytes: &[u8]) {
     for &b in bytes {
-        if SPECIAL.contains(&b) {
+        if b == b'\\' {
+            out.push_str("\\x5c");
+        } else if SPECIAL.contains(&b) {
             out.push('\\');
             out.push(char::from(b));
         } else if b.is_ascii_graphic() || b == b' ' {
@@ -84,7 +89,7 @@ mod tests {
         assert_eq!(literal(b"/usr/bin/worker"), r#""/usr/bin/worker""#);
         assert_eq!(literal(b"/d/a b,c#d"), r#""/d/a b,c#d""#);
         assert_eq!(literal(b"/d/*?[]{}^@"), r#""/d/\*\?\[\]\{\}\^\@""#);
-        assert_eq!(literal(b"/d/\"\\"), r#""/d/\"\\""#);
+        assert_eq!(literal(b"/d/\"\\"), r#""/d/\"\x5c""#);
         assert_eq!(literal(b"/d/x\ny\x7f\xe9"), r#""/d/x\x0ay\x7f\xe9""#);
         assert_eq!(literal("/d/é".as_bytes()), r#""/d/\xc3\xa9""#);
     }
