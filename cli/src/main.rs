@@ -9,7 +9,6 @@ mod docker_run;
 mod exec;
 mod output;
 mod seccomp_filter;
-mod shell;
 mod status;
 
 use clap::{Parser, Subcommand};

@@ -9,7 +9,9 @@ pub mod errno;
 pub mod merge;
 pub mod path;
 pub mod seccomp;
+pub mod shell;
 pub mod trace;
+pub mod userns;
 
 pub use arch::Arch;
 pub use trace::{SyscallUse, Target, Trace, TraceError};

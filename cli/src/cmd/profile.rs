@@ -4,7 +4,7 @@
 use crate::cmd::generate::seccomp::{self as gen_seccomp, FloorChoice, Format};
 use crate::cmd::trace::{lost_events_verdict, record, Recorded, TargetArgs};
 use crate::output::PendingOutput;
-use crate::shell;
+use cinch_profiles::shell;
 use anyhow::{Context, Result};
 use cinch_profiles::{Target, Trace};
 use clap::Args;

@@ -2,6 +2,7 @@
 
 pub mod apparmor;
 pub mod seccomp;
+pub mod userns;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -17,11 +18,13 @@ pub struct GenerateArgs {
 enum Artifact {
     Seccomp(seccomp::SeccompArgs),
     Apparmor(apparmor::AppArmorArgs),
+    Userns(userns::UsernsArgs),
 }
 
 pub fn run(args: GenerateArgs) -> Result<u8> {
     match args.artifact {
         Artifact::Seccomp(args) => seccomp::run(args),
         Artifact::Apparmor(args) => apparmor::run(args),
+        Artifact::Userns(args) => userns::run(args),
     }
 }

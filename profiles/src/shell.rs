@@ -1,4 +1,4 @@
-//! Quoting for the command lines cinch prints for users to paste.
+//! Quoting for the command lines and scripts cinch writes for users to run.
 
 /// A word as a POSIX shell reads it back unchanged.
 pub fn quote(word: &str) -> String {
