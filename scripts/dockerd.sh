@@ -3,7 +3,8 @@
 # (see design.md): no iptables, no bridge, vfs storage, own data and exec roots.
 #   scripts/dockerd.sh start   # prints: export DOCKER_HOST=unix://...
 #   scripts/dockerd.sh stop    # also unmounts what dockerd left under its state dir
-# State lives in $CINCH_DOCKERD_DIR (default /tmp/cinch-dockerd).
+# State lives in $CINCH_DOCKERD_DIR (default /tmp/cinch-dockerd); $CINCH_DOCKERD_ARGS adds
+# flags (e.g. --config-file DIR/daemon.json for a daemon with userns-remap).
 set -euo pipefail
 dir=${CINCH_DOCKERD_DIR:-/tmp/cinch-dockerd}
 sock=$dir/docker.sock
@@ -19,7 +20,7 @@ start() {
     # --exec-root must be short: containerd's socket paths are limited to 108 bytes.
     nohup dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
         --data-root "$dir/data" --exec-root "$dir/exec" -H "unix://$sock" \
-        --pidfile "$pidfile" >"$dir/dockerd.log" 2>&1 &
+        --pidfile "$pidfile" ${CINCH_DOCKERD_ARGS:-} >"$dir/dockerd.log" 2>&1 &
     for _ in $(seq 1 300); do
         if DOCKER_HOST="unix://$sock" docker version >/dev/null 2>&1; then
             echo "export DOCKER_HOST=unix://$sock"
