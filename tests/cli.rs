@@ -21,6 +21,9 @@ fn help_texts() {
         ("run", &["run", "--help"]),
         ("diff", &["diff", "--help"]),
         ("merge", &["merge", "--help"]),
+        ("generate_apparmor", &["generate", "apparmor", "--help"]),
+        ("generate_userns", &["generate", "userns", "--help"]),
+        ("apparmor_install", &["apparmor", "install", "--help"]),
     ] {
         let (code, text) = run(args);
         assert_eq!(code, Some(0));
@@ -207,4 +210,47 @@ fn merge_refuses_other_architectures_and_formats_and_keeps_the_output() {
     assert!(text.contains(&format!("{}: line 2: unsupported trace format", old.display())), "{text}");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "kept", "a failed merge overwrote its output");
     assert!(!text.contains("panicked"));
+}
+
+#[test]
+fn userns_refuses_bad_subid_lines_users_and_volumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let subuid = dir.path().join("subuid");
+    std::fs::write(&subuid, "alice:100000:65536\nbob:100000\n").unwrap();
+    let out = dir.path().join("out");
+    let (code, text) = run(&["generate", "userns", "--subuid", subuid.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(&format!("{}: line 2: expected name:start:count", subuid.display())), "{text}");
+    assert!(!out.exists(), "nothing is written when the input is bad");
+
+    let (code, text) = run(&["generate", "userns", "--user", "Root;x", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("invalid user name"), "{text}");
+
+    let (code, text) = run(&["generate", "userns", "--volume", "relative:/x", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("expected HOST:CONTAINER"), "{text}");
+}
+
+#[test]
+fn userns_picks_a_free_range_after_the_existing_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let subuid = dir.path().join("subuid");
+    let subgid = dir.path().join("subgid");
+    std::fs::write(&subuid, "alice:100000:65536\n").unwrap();
+    std::fs::write(&subgid, "alice:100000:65536\ndockremap:165536:65536\n").unwrap();
+    let out = dir.path().join("out");
+    let (code, text) = run(&[
+        "generate", "userns", "--subuid", subuid.to_str().unwrap(), "--subgid", subgid.to_str().unwrap(), "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+    assert_eq!(read("subuid"), "mascot-worker:231072:65536\n");
+    assert_eq!(read("subgid"), "mascot-worker:231072:65536\n");
+    assert_eq!(read("podman-flags.txt"), "--uidmap 0:231072:65536 --gidmap 0:231072:65536\n");
+    assert!(read("daemon.json").contains("\"userns-remap\": \"mascot-worker\""));
+    assert!(read("oci-linux.json").contains("\"hostID\": 231072"));
+    assert!(read("k8s-pod.yaml").contains("hostUsers: false"));
+    assert!(text.contains("container uid 0 = host uid 231072"), "{text}");
 }

@@ -39,6 +39,8 @@ pub mod exit {
                   cinch trace -o trace.json -- ./mascot-worker --listen 127.0.0.1:5001\n  \
                   cinch show trace.json\n  \
                   cinch generate seccomp --trace trace.json -o seccomp.json\n  \
+                  cinch generate apparmor --trace trace.json --name mascot-worker -o mascot-worker.apparmor\n  \
+                  cinch generate userns --user mascot-worker -o userns/\n  \
                   cinch profile -o hardening/ -- docker run --rm mascot/worker --jobs 1\n  \
                   cinch run --seccomp seccomp.json -- ./mascot-worker\n  \
                   cinch diff old/seccomp.json new/seccomp.json\n  \

@@ -213,12 +213,11 @@ pub fn render(plan: &Plan, options: &Options, trace: Option<&Trace>) -> Artifact
     }))
     .unwrap()
         + "\n";
-    let k8s = format!(
-        "# Kubernetes runs the pod in a user namespace with ids the kubelet picks\n\
-         # (Kubernetes 1.30+ with the UserNamespacesSupport feature; on by default in 1.33).\n\
-         # Add to the pod's spec:\n\
-         spec:\n  hostUsers: false\n"
-    );
+    let k8s = "# Kubernetes runs the pod in a user namespace with ids the kubelet picks\n\
+               # (Kubernetes 1.30+ with the UserNamespacesSupport feature; on by default in 1.33).\n\
+               # Add to the pod's spec:\n\
+               spec:\n  hostUsers: false\n"
+        .to_string();
     let host_uid = plan.host_uid(options.container_uid);
     let host_gid = plan.host_gid(options.container_gid);
     let mut setup = vec![
@@ -374,5 +373,31 @@ mod tests {
         assert!(plan("Mascot", &[], &[]).is_err());
         assert!(plan("a;rm", &[], &[]).is_err());
         assert!(plan("_svc-1", &[], &[]).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod golden {
+    use super::*;
+
+    /// Every artifact for the worker: its trace writes results/, which is a
+    /// host volume here, with an odd host path to show the quoting.
+    #[test]
+    fn worker_artifacts() {
+        let trace = Trace::from_json(include_str!("../../fixtures/traces/worker-files.json")).unwrap();
+        let subuid = parse_subids("subuid", "alice:100000:65536\n").unwrap();
+        let plan = plan("mascot-worker", &subuid, &subuid).unwrap();
+        let options = Options {
+            container_uid: 0,
+            container_gid: 0,
+            volumes: vec![
+                ("/srv/mascot/results it's".into(), "/usr/local/mascotnode/results".into()),
+                ("/srv/mascot/sequence".into(), "/usr/local/mascotnode/sequence".into()),
+            ],
+        };
+        let artifacts = render(&plan, &options, Some(&trace));
+        let text: String = artifacts.files.iter().map(|(name, body)| format!("==> {name} <==\n{body}\n")).collect();
+        insta::assert_snapshot!("worker_userns_artifacts", text);
+        insta::assert_debug_snapshot!("worker_userns_notes", artifacts.notes);
     }
 }
