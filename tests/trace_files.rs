@@ -71,6 +71,10 @@ fn file_paths_are_resolved_in_the_kernel() {
     assert!(odd.ends_with("/odd%0Aname {x}"), "{odd}");
     has_all(&trace, &odd, &[Access::Write, Access::Create, Access::Truncate]);
     // Deeper than PATH_MAX: kept as its end, flagged, never a wrong whole path.
+    // mkdirat names the directory it makes: flagged a directory all the same.
+    let first_level = format!("{d}/{}", "d".repeat(250));
+    has_all(&trace, &first_level, &[Access::Create]);
+    assert!(trace.files[&first_level].directory, "{first_level}: {:?}", trace.files[&first_level]);
     let leaf: Vec<(&String, _)> = trace.files.iter().filter(|(p, _)| p.ends_with("/leaf.txt")).collect();
     assert_eq!(leaf.len(), 1, "{leaf:?}");
     let (leaf_path, leaf_use) = leaf[0];

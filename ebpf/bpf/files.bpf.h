@@ -413,7 +413,7 @@ static __always_inline __u64 hash_data(__u32 len)
 /* Records a name given to a call that leaves no open file to walk:
  * [directory it is relative to, resolved; the name as given]. */
 static __always_inline void record_given(struct task_struct *task, __u32 slot, long dirfd,
-					 const void *given, __u32 access, __s32 error)
+					 const void *given, __u32 access, __s32 error, bool directory)
 {
 	struct cinch_path_fact *fact = new_path_fact(task, CINCH_FACT_FILE, slot, access, error);
 	if (!fact)
@@ -452,6 +452,8 @@ static __always_inline void record_given(struct task_struct *task, __u32 slot, l
 	used = 0;
 	fact->len[0] = append_walk(fact, &used, task, dentry, vfsmnt);
 	fact->len[1] = append_user_str(fact, &used, given);
+	if (directory)
+		fact->flags |= CINCH_PATH_DIRECTORY;
 	send_path_fact(fact, used, &key);
 }
 
@@ -664,7 +666,7 @@ static __always_inline void opened(struct task_struct *task, struct pending_call
 	}
 	__u32 access = open_access(flags);
 	if (ret < 0) {
-		record_given(task, c->slot, dirfd, given, access, (__s32)-ret);
+		record_given(task, c->slot, dirfd, given, access, (__s32)-ret, false);
 		return;
 	}
 	struct file *file = file_of_fd(task, ret);
@@ -681,42 +683,43 @@ static __always_inline void named(struct task_struct *task, struct pending_call 
 	__u64 *a = c->args;
 	if (nr == nr_execve) {
 		if (error) /* success is recorded by files_exec */
-			record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_EXEC, error);
+			record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_EXEC, error, false);
 	} else if (nr == nr_execveat) {
 		if (error)
-			record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_EXEC, error);
+			record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_EXEC, error, false);
 	} else if (nr == nr_chmod) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CHMOD, error);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CHMOD, error, false);
 	} else if (nr == nr_fchmodat || nr == nr_fchmodat2) {
-		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CHMOD, error);
+		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CHMOD, error, false);
 	} else if (nr == nr_chown || nr == nr_lchown) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CHOWN, error);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CHOWN, error, false);
 	} else if (nr == nr_fchownat) {
-		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CHOWN, error);
+		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CHOWN, error, false);
 	} else if (nr == nr_truncate) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_TRUNCATE, error);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_TRUNCATE, error, false);
 	} else if (nr == nr_unlink || nr == nr_rmdir) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_DELETE, error);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_DELETE, error, nr == nr_rmdir);
 	} else if (nr == nr_unlinkat) {
-		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_DELETE, error);
+		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_DELETE, error,
+			     ((int)a[2] & AT_REMOVEDIR) != 0);
 	} else if (nr == nr_rename) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_RENAME, error);
-		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_CREATE, error);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_RENAME, error, false);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_CREATE, error, false);
 	} else if (nr == nr_renameat || nr == nr_renameat2) {
-		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_RENAME, error);
-		record_given(task, c->slot, a[2], (void *)a[3], CINCH_ACCESS_CREATE, error);
+		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_RENAME, error, false);
+		record_given(task, c->slot, a[2], (void *)a[3], CINCH_ACCESS_CREATE, error, false);
 	} else if (nr == nr_link) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_LINK, error);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_LINK, error, false);
 	} else if (nr == nr_linkat) {
-		record_given(task, c->slot, a[2], (void *)a[3], CINCH_ACCESS_LINK, error);
+		record_given(task, c->slot, a[2], (void *)a[3], CINCH_ACCESS_LINK, error, false);
 	} else if (nr == nr_symlink) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_CREATE, error);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_CREATE, error, false);
 	} else if (nr == nr_symlinkat) {
-		record_given(task, c->slot, a[1], (void *)a[2], CINCH_ACCESS_CREATE, error);
+		record_given(task, c->slot, a[1], (void *)a[2], CINCH_ACCESS_CREATE, error, false);
 	} else if (nr == nr_mkdir || nr == nr_mknod) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CREATE, error);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CREATE, error, nr == nr_mkdir);
 	} else if (nr == nr_mkdirat || nr == nr_mknodat) {
-		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CREATE, error);
+		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CREATE, error, nr == nr_mkdirat);
 	} else if (nr == nr_bind) {
 		record_sockaddr(task, c->slot, CINCH_NET_BIND, a[0], (void *)a[1], a[2], error);
 	} else if (nr == nr_connect) {

@@ -245,6 +245,7 @@ enum cgroup_subsys_id {
 #define F_OFD_SETLK 37
 #define F_OFD_SETLKW 38
 #define AT_FDCWD -100
+#define AT_REMOVEDIR 0x200
 /* include/linux/fs.h: the open created the file. */
 #define FMODE_CREATED 0x100000
 #define S_IFMT 00170000
