@@ -61,6 +61,7 @@ enum Command {
     Diff(cmd::diff::DiffArgs),
     Merge(cmd::merge::MergeArgs),
     Apparmor(cmd::apparmor::AppArmorArgs),
+    Recipe(cmd::recipe::RecipeArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Merge(args) => cmd::merge::run(args),
         Command::Apparmor(args) => cmd::apparmor::run(args),
+        Command::Recipe(args) => cmd::recipe::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

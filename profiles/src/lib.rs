@@ -8,6 +8,7 @@ pub mod decode;
 pub mod errno;
 pub mod merge;
 pub mod path;
+pub mod recipe;
 pub mod seccomp;
 pub mod shell;
 pub mod trace;

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod generate;
 pub mod merge;
 pub mod profile;
+pub mod recipe;
 pub mod run;
 pub mod show;
 pub mod trace;

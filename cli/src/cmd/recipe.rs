@@ -1,0 +1,333 @@
+//! `cinch recipe`: a FROM-scratch image recipe for one executable.
+
+use crate::cmd::generate::seccomp::{self as seccomp_cmd, FloorChoice, Format};
+use crate::cmd::show::read_trace;
+use crate::exit;
+use crate::output::PendingOutput;
+use anyhow::{anyhow, bail, Context, Result};
+use cinch_profiles::recipe::{self, elf, render, Entry, Source, User};
+use cinch_profiles::seccomp::Runtime;
+use cinch_profiles::{apparmor, path, Trace};
+use clap::Args;
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// Write a FROM-scratch image recipe for a static executable.
+///
+/// Inspects the ELF (static or not, architecture) and writes into DIR:
+/// rootfs.tar (every file of the image with its owner and mode) and its
+/// MANIFEST, a Containerfile (FROM scratch, numeric USER, EXPOSE, exec-form
+/// ENTRYPOINT), Containerfile.source (the executable built from source in a
+/// first stage), run.sh and compose.yaml (read-only root, no capabilities,
+/// no-new-privileges, the profiles, tmpfs and volumes, the port on one
+/// address), and with --trace the seccomp and AppArmor profiles. A dynamic
+/// executable is refused with the libraries it needs, unless --with-libs.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    cinch recipe --binary target/release/mascot-worker --trace trace.json --from rootfs/ -o recipe/\n  \
+    docker build -f recipe/Containerfile -t cinch/mascot-worker:hardened recipe/\n  \
+    recipe/run.sh --listen 0.0.0.0:5001\n  \
+    cinch recipe --binary /opt/vendor/bin/tool --with-libs -o tool-recipe/\n\n\
+    Exit status: 0 written; 2 not an ELF executable, dynamic without --with-libs, a file the trace \
+    needs is missing under --from, invalid input, or unwritable output.")]
+pub struct RecipeArgs {
+    /// The executable to ship
+    #[arg(long, value_name = "PATH")]
+    binary: PathBuf,
+
+    /// A trace of it: adds the data files it read, mounts for what it writes,
+    /// EXPOSE for what it listened on, and the seccomp and AppArmor profiles
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+
+    /// Where the container's files are on this host (a rootfs, an exported image; / for a host trace)
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    from: PathBuf,
+
+    /// Directory to write the recipe into (created if missing)
+    #[arg(long, short = 'o', value_name = "DIR")]
+    output: PathBuf,
+
+    /// Short name: container, volumes, profile (default: the executable's file name)
+    #[arg(long)]
+    name: Option<String>,
+
+    /// Image tag in the scripts (default: cinch/NAME:hardened)
+    #[arg(long)]
+    image: Option<String>,
+
+    /// The executable's path in the image (default: where the trace ran it, else /usr/local/bin/NAME)
+    #[arg(long, value_name = "PATH")]
+    path_in_image: Option<String>,
+
+    /// The non-root account in /etc/passwd (default: NAME)
+    #[arg(long)]
+    user: Option<String>,
+
+    /// Its numeric uid:gid
+    #[arg(long, value_name = "UID:GID", default_value = "10001:10001")]
+    ids: String,
+
+    /// Default arguments (CMD); repeatable
+    #[arg(long = "cmd", value_name = "ARG", allow_hyphen_values = true)]
+    cmd: Vec<String>,
+
+    /// A container directory to mount as a volume instead of copying (e.g. sequence databases); repeatable
+    #[arg(long, value_name = "DIR")]
+    volume: Vec<String>,
+
+    /// Files larger than this many MiB go to a volume (their directory) instead of the image
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    volume_over: u64,
+
+    /// The one address run.sh and compose.yaml publish ports on
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    publish: std::net::IpAddr,
+
+    /// Copy a dynamic executable's libraries and loader (those the trace saw
+    /// mapped, else those its DT_NEEDED entries resolve to on this host)
+    #[arg(long)]
+    with_libs: bool,
+
+    /// Cargo package the from-source Containerfile builds (default: the executable's file name)
+    #[arg(long)]
+    package: Option<String>,
+}
+
+pub fn run(args: RecipeArgs) -> Result<u8> {
+    let bytes = std::fs::read(&args.binary).with_context(|| format!("cannot read {}", args.binary.display()))?;
+    let info = elf::inspect(&bytes).map_err(|e| anyhow!("{}: {e}", args.binary.display()))?;
+    let file_name = args.binary.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = args.name.clone().unwrap_or_else(|| file_name.to_ascii_lowercase());
+    recipe::check_name(&name)?;
+    let trace = args.trace.as_deref().map(read_trace).transpose()?;
+    let binary_path = match &args.path_in_image {
+        Some(p) if p.starts_with('/') => p.as_bytes().to_vec(),
+        Some(p) => bail!("--path-in-image {p:?} must be absolute"),
+        None => entrypoint_in_trace(trace.as_ref(), &file_name).unwrap_or_else(|| format!("/usr/local/bin/{file_name}").into_bytes()),
+    };
+    let Ok(binary_in_image) = String::from_utf8(binary_path.clone()) else {
+        bail!("the executable's path in the image is not UTF-8; give --path-in-image");
+    };
+    let (uid, gid) = args
+        .ids
+        .split_once(':')
+        .and_then(|(u, g)| Some((u.parse::<u32>().ok()?, g.parse::<u32>().ok()?)))
+        .ok_or_else(|| anyhow!("--ids {:?}: expected numeric UID:GID, e.g. 10001:10001", args.ids))?;
+    let user = User { name: args.user.clone().unwrap_or_else(|| name.clone()), uid, gid };
+    if cinch_profiles::userns::check_user(&user.name).is_err() {
+        bail!("--user {:?}: use lowercase letters, digits, '_' and '-'", user.name);
+    }
+    let libraries = if !info.is_static() && args.with_libs {
+        libraries(&info, trace.as_ref(), &args.from, &binary_path)?
+    } else {
+        Vec::new()
+    };
+
+    let mut volumes: BTreeSet<Vec<u8>> = BTreeSet::new();
+    for v in &args.volume {
+        if !v.starts_with('/') {
+            bail!("--volume {v:?} must be an absolute container path");
+        }
+        volumes.insert(v.trim_end_matches('/').as_bytes().to_vec());
+    }
+    let mut notes = Vec::new();
+    if let Some(trace) = &trace {
+        // Files too large to copy, and files missing under --from.
+        let mut missing = Vec::new();
+        for file in recipe::data_files(trace) {
+            if file == binary_path || volumes.iter().any(|v| file.starts_with(v)) {
+                continue;
+            }
+            match std::fs::metadata(host_path(&args.from, &file)) {
+                Ok(meta) if meta.len() > args.volume_over * 1024 * 1024 => {
+                    let dir = file[..file.iter().rposition(|&b| b == b'/').unwrap_or(0)].to_vec();
+                    notes.push(format!("{}: over {} MiB, so its directory is a volume", path::encode(&file), args.volume_over));
+                    volumes.insert(dir);
+                }
+                Ok(_) => {}
+                Err(_) => missing.push(path::encode(&file)),
+            }
+        }
+        if !missing.is_empty() {
+            bail!(
+                "the trace read {} file(s) that are not under {}: {}; give --from the directory holding the container's files, or --volume their directory",
+                missing.len(),
+                args.from.display(),
+                missing.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    let input = recipe::Input {
+        name: name.clone(),
+        binary: args.binary.clone(),
+        binary_path: binary_path.clone(),
+        elf: info.clone(),
+        trace: trace.as_ref(),
+        user: user.clone(),
+        volumes,
+        libraries,
+    };
+    let plan = recipe::plan(&input)?;
+    notes.extend(plan.notes.iter().cloned());
+
+    // The profiles, from the trace.
+    let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
+    if let Some(trace) = &trace {
+        let seccomp = seccomp_cmd::render(trace, Format::Docker, FloorChoice::Runtime(Runtime::Runc), &name, "default")?;
+        texts.push(("seccomp.json".into(), seccomp.into_bytes()));
+        let generated = apparmor::generate(trace, &apparmor::Options { name: name.clone(), glob_min: 3 })?;
+        notes.extend(generated.notes);
+        texts.push((format!("{name}.apparmor"), generated.profile.render().into_bytes()));
+    }
+    let base = render::ViewBase {
+        name: name.clone(),
+        image: args.image.clone().unwrap_or_else(|| format!("cinch/{name}:hardened")),
+        arch: info.arch.clone(),
+        binary: binary_in_image,
+        cmd: args.cmd.clone(),
+        user,
+        publish_address: args.publish.to_string(),
+        seccomp: trace.is_some(),
+        apparmor: trace.is_some().then(|| name.clone()),
+        package: args.package.clone().unwrap_or(file_name),
+    };
+    let view = render::View::new(&plan, base);
+    for (file, text) in render::render(&view).map_err(|e| anyhow!("cannot render the recipe: {e}"))? {
+        texts.push((file.to_string(), text.into_bytes()));
+    }
+    texts.push(("MANIFEST".into(), manifest(&plan.entries).into_bytes()));
+    texts.push(("rootfs.tar".into(), tarball(&plan.entries, &args.from, None)?));
+    texts.push(("rootfs-data.tar".into(), tarball(&plan.entries, &args.from, Some(&binary_path))?));
+
+    std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?;
+    let pending = texts
+        .iter()
+        .map(|(file, body)| Ok((PendingOutput::reserve(&args.output.join(file))?, body)))
+        .collect::<Result<Vec<_>>>()?;
+    for (output, body) in pending {
+        output.commit(body)?;
+    }
+    set_executable(&args.output.join("run.sh"));
+    for note in &notes {
+        eprintln!("cinch: note: {note}");
+    }
+    eprintln!(
+        "cinch: wrote {} ({} entries in rootfs.tar, {}, {}); build it: docker build -f {}/Containerfile -t {} {}",
+        args.output.display(),
+        plan.entries.len(),
+        info.arch,
+        if info.is_static() { "static" } else { "dynamic, with its libraries" },
+        args.output.display(),
+        view.image,
+        args.output.display()
+    );
+    Ok(exit::OK)
+}
+
+/// Where the trace ran an executable of this file name from outside (the entrypoint).
+fn entrypoint_in_trace(trace: Option<&Trace>, file_name: &str) -> Option<Vec<u8>> {
+    let trace = trace?;
+    trace
+        .executions
+        .keys()
+        .filter_map(|p| path::decode(p).ok())
+        .find(|p| p.rsplit(|&b| b == b'/').next() == Some(file_name.as_bytes()))
+}
+
+fn host_path(root: &Path, container: &[u8]) -> PathBuf {
+    let relative = container.strip_prefix(b"/").unwrap_or(container);
+    root.join(OsStr::from_bytes(relative))
+}
+
+/// The libraries and loader of a dynamic executable: those the trace saw
+/// mapped (under --from), else DT_NEEDED resolved on this host.
+fn libraries(info: &elf::ElfInfo, trace: Option<&Trace>, from: &Path, binary: &[u8]) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+    if let Some(trace) = trace {
+        let mapped: Vec<Vec<u8>> = trace
+            .files
+            .iter()
+            .filter(|(_, u)| u.access.contains(&cinch_profiles::trace::Access::MmapExec) && !u.outside_root)
+            .filter_map(|(p, _)| path::decode(p).ok())
+            .filter(|p| p != binary && !trace.executions.contains_key(&path::encode(p)))
+            .collect();
+        if !mapped.is_empty() {
+            return Ok(mapped.into_iter().map(|p| (host_path(from, &p), p)).collect());
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(loader) = &info.interpreter {
+        out.push((PathBuf::from(loader), loader.as_bytes().to_vec()));
+    }
+    let mut queue: Vec<String> = info.needed.clone();
+    let mut seen = BTreeSet::new();
+    while let Some(lib) = queue.pop() {
+        if !seen.insert(lib.clone()) {
+            continue;
+        }
+        let found = LIBRARY_DIRS.iter().map(|d| Path::new(d).join(&lib)).find(|p| p.is_file());
+        let Some(found) = found else { bail!("{lib}, needed by the executable, is not in {}", LIBRARY_DIRS.join(", ")) };
+        let bytes = std::fs::read(&found).with_context(|| format!("cannot read {}", found.display()))?;
+        if let Ok(lib_info) = elf::inspect(&bytes) {
+            queue.extend(lib_info.needed);
+        }
+        out.push((found.clone(), found.as_os_str().as_bytes().to_vec()));
+    }
+    Ok(out)
+}
+
+/// Where the dynamic loader looks on Debian-like hosts (ld.so.conf's usual result).
+const LIBRARY_DIRS: &[&str] =
+    &["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"];
+
+fn manifest(entries: &[Entry]) -> String {
+    let mut out = String::from("# Every entry of rootfs.tar: mode uid:gid path (path in cinch's trace encoding)\n");
+    for e in entries {
+        let kind = if matches!(e.source, Source::Directory) { "d" } else { "-" };
+        out.push_str(&format!("{kind}{:04o} {}:{} {}\n", e.mode, e.uid, e.gid, path::encode(&e.path)));
+    }
+    out
+}
+
+/// The image's files as a tar (fixed times, numeric owners), optionally
+/// without one path (the executable, for the from-source variant).
+fn tarball(entries: &[Entry], from: &Path, skip: Option<&[u8]>) -> Result<Vec<u8>> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for e in entries.iter().filter(|e| Some(&e.path[..]) != skip) {
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(e.mode);
+        header.set_uid(e.uid.into());
+        header.set_gid(e.gid.into());
+        header.set_mtime(0);
+        let name = OsStr::from_bytes(e.path.strip_prefix(b"/").unwrap_or(&e.path));
+        let data = match &e.source {
+            Source::Directory => {
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_size(0);
+                builder.append_data(&mut header, name, std::io::empty())?;
+                continue;
+            }
+            Source::Text(text) => text.clone().into_bytes(),
+            Source::Host(host) => std::fs::read(host).with_context(|| format!("cannot read {}", host.display()))?,
+            Source::FromRoot(container) => {
+                let host = host_path(from, container);
+                std::fs::read(&host).with_context(|| format!("cannot read {}", host.display()))?
+            }
+        };
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(data.len() as u64);
+        builder.append_data(&mut header, name, data.as_slice())?;
+    }
+    Ok(builder.into_inner()?)
+}
+
+fn set_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mut perms = meta.permissions();
+        perms.set_mode(perms.mode() | 0o111);
+        let _ = std::fs::set_permissions(path, perms);
+    }
+}

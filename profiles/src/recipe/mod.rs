@@ -1,0 +1,371 @@
+//! FROM-scratch image recipes: which files an image of one executable
+//! holds, as whom it runs, and how it is run hardened.
+//!
+//! [`plan`] decides, from the executable's ELF facts and (optionally) a
+//! trace, every entry of the image's root filesystem: the executable
+//! (root-owned, read-only), the data files the trace read, the directories
+//! it wrote (owned by the non-root user: volumes, or tmpfs for scratch
+//! space), the libraries and loader of a dynamic executable (`--with-libs`),
+//! and a minimal `/etc/passwd` and `/etc/group`. The CLI writes those entries
+//! into `rootfs.tar` (so the Containerfile never spells a path taken from a
+//! trace) and renders the templates ([`render`]).
+
+pub mod elf;
+pub mod render;
+
+use crate::trace::{Access, OUTSIDE};
+use crate::{path, Trace};
+use elf::ElfInfo;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The non-root account the image runs as.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct User {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Where an entry's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file on the building host (the executable, a library).
+    Host(std::path::PathBuf),
+    /// A file of the container, under the `--from` directory.
+    FromRoot(Vec<u8>),
+    /// Text cinch writes (passwd, group).
+    Text(String),
+    Directory,
+}
+
+/// One entry of the image's root filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Absolute path in the image.
+    pub path: Vec<u8>,
+    pub source: Source,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Input<'a> {
+    /// Short name: container and volume names, labels (a safe word).
+    pub name: String,
+    /// The executable on this host, and where it goes in the image.
+    pub binary: std::path::PathBuf,
+    pub binary_path: Vec<u8>,
+    pub elf: ElfInfo,
+    pub trace: Option<&'a Trace>,
+    pub user: User,
+    /// Container directories to mount rather than copy (user's `--volume`,
+    /// plus the directories of files too large to copy).
+    pub volumes: BTreeSet<Vec<u8>>,
+    /// Libraries and loader to copy for a dynamic executable: (host file, path in image).
+    pub libraries: Vec<(std::path::PathBuf, Vec<u8>)>,
+}
+
+/// A volume or tmpfs the image's runner mounts, owned by the user when the
+/// trace writes there.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Mount {
+    pub path: String,
+    /// Docker volume name (`NAME-<last component>`).
+    pub volume: String,
+    pub writable: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub entries: Vec<Entry>,
+    pub volumes: Vec<Mount>,
+    pub tmpfs: Vec<String>,
+    pub ports: Vec<u16>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RecipeError {
+    #[error(
+        "{binary} is dynamically linked (loader {loader}; needs {libraries}): a FROM scratch image has no libraries. \
+         Build it static, or pass --with-libs to copy exactly these libraries and the loader into the image"
+    )]
+    Dynamic { binary: String, loader: String, libraries: String },
+    #[error("{0}: docker cannot mount this path (it holds a comma, a colon or a control character); mount a parent directory with --volume")]
+    Unmountable(String),
+    #[error("invalid {what} {value:?}: {why}")]
+    Invalid { what: &'static str, value: String, why: &'static str },
+}
+
+/// Directories under which writes are scratch space: tmpfs, not volumes.
+const SCRATCH: &[&[u8]] = &[b"/tmp", b"/var/tmp", b"/run", b"/dev/shm"];
+/// Kernel filesystems the runtime mounts; never copied.
+const RUNTIME: &[&[u8]] = &[b"/proc", b"/sys", b"/dev"];
+
+fn under(path: &[u8], dir: &[u8]) -> bool {
+    path == dir || (path.starts_with(dir) && path.get(dir.len()) == Some(&b'/')) || dir == b"/"
+}
+
+fn parent(path: &[u8]) -> &[u8] {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(0) => b"/",
+        Some(i) => &path[..i],
+        None => b"",
+    }
+}
+
+/// A short safe word for names and labels.
+pub fn check_name(name: &str) -> Result<(), RecipeError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(RecipeError::Invalid { what: "name", value: name.into(), why: "use lowercase letters, digits, '.', '_', '-'" })
+    }
+}
+
+/// Files of the trace a recipe would copy (container paths): for the CLI to
+/// look up their sizes before planning.
+pub fn data_files(trace: &Trace) -> Vec<Vec<u8>> {
+    copied_files(trace).into_keys().collect()
+}
+
+/// Container path -> mode, for every regular file of the trace the image needs.
+fn copied_files(trace: &Trace) -> BTreeMap<Vec<u8>, u32> {
+    let executed: BTreeSet<&str> = trace
+        .executions
+        .iter()
+        .filter(|(_, e)| !e.outside_root && !e.truncated)
+        .map(|(p, _)| p.as_str())
+        .collect();
+    let mut files = BTreeMap::new();
+    for (spelling, used) in &trace.files {
+        if used.outside_root || used.truncated || used.directory {
+            continue;
+        }
+        let Ok(bytes) = path::decode(spelling) else { continue };
+        if RUNTIME.iter().any(|r| under(&bytes, r)) || !bytes.starts_with(b"/") {
+            continue;
+        }
+        let written = used.access.iter().any(|a| {
+            matches!(a, Access::Write | Access::Append | Access::Create | Access::Truncate | Access::Delete | Access::Rename)
+        });
+        if written {
+            continue; // the workload makes it: its directory is a volume or tmpfs
+        }
+        let program = executed.contains(spelling.as_str()) || used.access.contains(&Access::MmapExec);
+        files.insert(bytes, if program { 0o555 } else { 0o444 });
+    }
+    files
+}
+
+/// Directories the workload writes in (the directory of each written file,
+/// and directories it made or removed entries from).
+fn written_dirs(trace: &Trace) -> BTreeSet<Vec<u8>> {
+    let mut dirs = BTreeSet::new();
+    for (spelling, used) in &trace.files {
+        if used.outside_root || used.truncated {
+            continue;
+        }
+        let Ok(bytes) = path::decode(spelling) else { continue };
+        if RUNTIME.iter().any(|r| under(&bytes, r)) {
+            continue;
+        }
+        let writes = used.access.iter().any(|a| {
+            matches!(a, Access::Write | Access::Append | Access::Create | Access::Truncate | Access::Delete | Access::Rename)
+        });
+        if writes {
+            dirs.insert(parent(&bytes).to_vec());
+        }
+    }
+    // A directory inside another written one is covered by it.
+    let all = dirs.clone();
+    dirs.retain(|d| !all.iter().any(|o| o != d && under(d, o)));
+    dirs
+}
+
+fn mountable(path: &[u8]) -> Result<String, RecipeError> {
+    let text = String::from_utf8(path.to_vec()).map_err(|_| RecipeError::Unmountable(path::encode(path)))?;
+    if text.chars().any(|c| c.is_control() || c == ',' || c == ':') || !text.starts_with('/') {
+        return Err(RecipeError::Unmountable(path::encode(path)));
+    }
+    Ok(text)
+}
+
+pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
+    check_name(&input.name)?;
+    if !input.elf.is_static() && input.libraries.is_empty() {
+        return Err(RecipeError::Dynamic {
+            binary: input.binary.display().to_string(),
+            loader: input.elf.interpreter.clone().unwrap_or_else(|| "none".into()),
+            libraries: if input.elf.needed.is_empty() { "no library".into() } else { input.elf.needed.join(", ") },
+        });
+    }
+    if input.user.uid == 0 || input.user.gid == 0 {
+        return Err(RecipeError::Invalid {
+            what: "user",
+            value: format!("{}:{}", input.user.uid, input.user.gid),
+            why: "the image runs as a non-root uid:gid",
+        });
+    }
+    let (uid, gid) = (input.user.uid, input.user.gid);
+    let mut notes = Vec::new();
+    let mut entries: BTreeMap<Vec<u8>, Entry> = BTreeMap::new();
+    let mut add = |path: Vec<u8>, source: Source, mode: u32, owner: (u32, u32)| {
+        entries.insert(path.clone(), Entry { path, source, mode, uid: owner.0, gid: owner.1 });
+    };
+    add(input.binary_path.clone(), Source::Host(input.binary.clone()), 0o555, (0, 0));
+    for (host, in_image) in &input.libraries {
+        add(in_image.clone(), Source::Host(host.clone()), 0o555, (0, 0));
+    }
+    let name = &input.user.name;
+    add(b"/etc/passwd".to_vec(), Source::Text(format!("{name}:x:{uid}:{gid}::/nonexistent:/sbin/nologin\n")), 0o444, (0, 0));
+    add(b"/etc/group".to_vec(), Source::Text(format!("{name}:x:{gid}:\n")), 0o444, (0, 0));
+
+    let mut volumes = Vec::new();
+    let mut tmpfs = Vec::new();
+    let mut ports = BTreeSet::new();
+    if let Some(trace) = input.trace {
+        let written = written_dirs(trace);
+        let mut mounted: BTreeSet<Vec<u8>> = input.volumes.clone();
+        for dir in &written {
+            if !input.volumes.iter().any(|v| under(dir, v)) {
+                mounted.insert(dir.clone());
+            }
+        }
+        for dir in &mounted {
+            let text = mountable(dir)?;
+            let writable = written.iter().any(|w| under(w, dir));
+            if writable && SCRATCH.iter().any(|s| under(dir, s)) {
+                tmpfs.push(text);
+                continue;
+            }
+            let last = text.rsplit('/').find(|c| !c.is_empty()).unwrap_or("data");
+            let clean: String =
+                last.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+            volumes.push(Mount { path: text, volume: format!("{}-{clean}", input.name), writable });
+            // The mount point exists in the image, owned by the user when written,
+            // so a new named volume starts with that owner.
+            let owner = if writable { (uid, gid) } else { (0, 0) };
+            add(dir.clone(), Source::Directory, 0o755, owner);
+        }
+        for (file, mode) in copied_files(trace) {
+            if file == input.binary_path || input.libraries.iter().any(|(_, p)| *p == file) {
+                continue;
+            }
+            if mounted.iter().any(|m| under(&file, m)) {
+                continue;
+            }
+            if file == b"/etc/passwd" || file == b"/etc/group" {
+                continue;
+            }
+            add(file.clone(), Source::FromRoot(file), mode, (0, 0));
+        }
+        for endpoint in &trace.network {
+            if endpoint.op == crate::trace::NetOp::Listen && endpoint.error.is_none() {
+                if let Some(port) = endpoint.port.filter(|p| *p > 0) {
+                    if matches!(endpoint.family.as_str(), "inet" | "inet6") {
+                        ports.insert(port);
+                    }
+                }
+            }
+        }
+        let outside_programs: Vec<&String> = trace
+            .executions
+            .iter()
+            .filter(|(p, e)| {
+                e.parents.iter().all(|x| x == OUTSIDE) && path::decode(p).ok().as_deref() != Some(&input.binary_path[..])
+            })
+            .map(|(p, _)| p)
+            .collect();
+        if !outside_programs.is_empty() {
+            notes.push(format!(
+                "also copied, because the trace shows them run from outside (docker exec): {}",
+                outside_programs.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    } else {
+        notes.push("no trace: the image holds only the executable, passwd and group; give --trace to add the data files, mounts and ports it uses".into());
+    }
+    // Parent directories, root-owned, for every entry.
+    let paths: Vec<Vec<u8>> = entries.keys().cloned().collect();
+    for p in paths {
+        let mut dir = parent(&p).to_vec();
+        while dir != b"/" && !dir.is_empty() {
+            entries.entry(dir.clone()).or_insert(Entry {
+                path: dir.clone(),
+                source: Source::Directory,
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+            });
+            dir = parent(&dir).to_vec();
+        }
+    }
+    Ok(Plan { entries: entries.into_values().collect(), volumes, tmpfs, ports: ports.into_iter().collect(), notes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker_input(trace: &Trace) -> Input<'_> {
+        Input {
+            name: "mascot-worker".into(),
+            binary: "/build/mascot-worker".into(),
+            binary_path: b"/usr/local/bin/mascot-worker".to_vec(),
+            elf: ElfInfo { arch: "x86_64".into(), interpreter: None, needed: vec![] },
+            trace: Some(trace),
+            user: User { name: "mascot-worker".into(), uid: 10001, gid: 10001 },
+            volumes: BTreeSet::new(),
+            libraries: vec![],
+        }
+    }
+
+    #[test]
+    fn the_worker_gets_its_data_a_results_volume_and_its_port() {
+        let trace = Trace::from_json(include_str!("../../../fixtures/traces/worker-files.json")).unwrap();
+        let plan = plan(&worker_input(&trace)).unwrap();
+        let listing: Vec<String> = plan
+            .entries
+            .iter()
+            .map(|e| format!("{} {:o} {}:{}", path::encode(&e.path), e.mode, e.uid, e.gid))
+            .collect();
+        insta::assert_debug_snapshot!("worker_entries", listing);
+        assert_eq!(plan.ports, [5001]);
+        assert_eq!(
+            plan.volumes,
+            [Mount {
+                path: "/usr/local/mascotnode/results".into(),
+                volume: "mascot-worker-results".into(),
+                writable: true
+            }]
+        );
+        assert!(plan.tmpfs.is_empty());
+    }
+
+    #[test]
+    fn dynamic_without_libraries_is_refused_with_the_list() {
+        let trace = Trace::from_json(include_str!("../../../fixtures/traces/worker-files.json")).unwrap();
+        let mut input = worker_input(&trace);
+        input.elf.interpreter = Some("/lib64/ld-linux-x86-64.so.2".into());
+        input.elf.needed = vec!["libc.so.6".into()];
+        let err = plan(&input).unwrap_err().to_string();
+        assert!(err.contains("needs libc.so.6") && err.contains("--with-libs"), "{err}");
+    }
+
+    #[test]
+    fn root_and_unmountable_paths_are_refused() {
+        let trace = Trace::from_json(include_str!("../../../fixtures/traces/worker-files.json")).unwrap();
+        let mut input = worker_input(&trace);
+        input.user.uid = 0;
+        assert!(plan(&input).is_err());
+        let mut input = worker_input(&trace);
+        input.volumes.insert(b"/data/a,b".to_vec());
+        assert!(matches!(plan(&input), Err(RecipeError::Unmountable(_))));
+    }
+}
