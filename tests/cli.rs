@@ -24,6 +24,8 @@ fn help_texts() {
         ("generate_apparmor", &["generate", "apparmor", "--help"]),
         ("generate_userns", &["generate", "userns", "--help"]),
         ("apparmor_install", &["apparmor", "install", "--help"]),
+        ("recipe", &["recipe", "--help"]),
+        ("cluster", &["cluster", "--help"]),
     ] {
         let (code, text) = run(args);
         assert_eq!(code, Some(0));

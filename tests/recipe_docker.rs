@@ -60,8 +60,9 @@ fn the_recipe_builds_runs_hardened_and_holds_only_its_files() {
     // The image holds exactly the recipe's entries (plus what Docker adds to any container).
     let created = docker(&["create", &image]);
     let _created = Container(created.clone());
-    let export = Command::new("docker").args(["export", &created]).stdout(Stdio::piped()).spawn().unwrap();
-    let listing = Command::new("tar").arg("-t").stdin(export.stdout.unwrap()).output().unwrap();
+    let mut export = Command::new("docker").args(["export", &created]).stdout(Stdio::piped()).spawn().unwrap();
+    let listing = Command::new("tar").arg("-t").stdin(export.stdout.take().unwrap()).output().unwrap();
+    assert!(export.wait().unwrap().success(), "docker export failed");
     let mut exported: BTreeSet<String> = String::from_utf8_lossy(&listing.stdout)
         .lines()
         .map(|l| l.trim_end_matches('/').to_string())

@@ -41,6 +41,8 @@ pub mod exit {
                   cinch generate seccomp --trace trace.json -o seccomp.json\n  \
                   cinch generate apparmor --trace trace.json --name mascot-worker -o mascot-worker.apparmor\n  \
                   cinch generate userns --user mascot-worker -o userns/\n  \
+                  cinch recipe --binary mascot-worker --trace trace.json --from rootfs/ -o recipe/\n  \
+                  cinch cluster --nodes nodes.toml -o bundle/\n  \
                   cinch profile -o hardening/ -- docker run --rm mascot/worker --jobs 1\n  \
                   cinch run --seccomp seccomp.json -- ./mascot-worker\n  \
                   cinch diff old/seccomp.json new/seccomp.json\n  \
@@ -62,6 +64,7 @@ enum Command {
     Merge(cmd::merge::MergeArgs),
     Apparmor(cmd::apparmor::AppArmorArgs),
     Recipe(cmd::recipe::RecipeArgs),
+    Cluster(cmd::cluster::ClusterArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => cmd::merge::run(args),
         Command::Apparmor(args) => cmd::apparmor::run(args),
         Command::Recipe(args) => cmd::recipe::run(args),
+        Command::Cluster(args) => cmd::cluster::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -4,6 +4,7 @@
 
 pub mod apparmor;
 pub mod arch;
+pub mod cluster;
 pub mod decode;
 pub mod errno;
 pub mod merge;

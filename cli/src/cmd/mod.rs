@@ -2,6 +2,7 @@
 //! readers they share.
 
 pub mod apparmor;
+pub mod cluster;
 pub mod diff;
 pub mod generate;
 pub mod merge;
