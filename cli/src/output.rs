@@ -35,7 +35,16 @@ impl PendingOutput {
     }
 
     /// Writes `content` and moves it into place.
-    pub fn commit(mut self, content: &[u8]) -> Result<()> {
+    pub fn commit(self, content: &[u8]) -> Result<()> {
+        self.commit_with_mode(content, 0o666)
+    }
+
+    /// The same for a script: executable (0777 less the umask) from the moment it appears.
+    pub fn commit_executable(self, content: &[u8]) -> Result<()> {
+        self.commit_with_mode(content, 0o777)
+    }
+
+    fn commit_with_mode(mut self, content: &[u8], base_mode: u32) -> Result<()> {
         let path = self.path.clone();
         let write = |temp: &mut NamedTempFile| -> std::io::Result<()> {
             temp.write_all(content)?;
@@ -43,7 +52,7 @@ impl PendingOutput {
         };
         write(&mut self.temp).with_context(|| format!("cannot write {}", path.display()))?;
         // Keep the usual permissions of a new file rather than the 0600 of a temp file.
-        set_default_mode(self.temp.path());
+        set_default_mode(self.temp.path(), base_mode);
         self.temp
             .persist(&path)
             .map_err(|e| e.error)
@@ -52,7 +61,7 @@ impl PendingOutput {
     }
 }
 
-fn set_default_mode(path: &Path) {
+fn set_default_mode(path: &Path, base_mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     // SAFETY: umask only swaps a process-wide integer; it is read and restored at once.
     let umask = unsafe {
@@ -60,6 +69,6 @@ fn set_default_mode(path: &Path) {
         libc::umask(old);
         old
     };
-    let mode = 0o666 & !umask;
+    let mode = base_mode & !umask;
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
 }

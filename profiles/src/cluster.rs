@@ -90,12 +90,8 @@ pub struct Worker {
     pub vpn_ip: Option<IpAddr>,
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
-}
-
 pub fn parse(file: &str, text: &str) -> Result<Nodes, ClusterError> {
-    let error = |offset: usize, message: String| ClusterError { file: file.into(), line: line_of(text, offset), message };
+    let error = |offset: usize, message: String| ClusterError { file: file.into(), line: crate::line_of(text, offset), message };
     let raw: RawNodes =
         toml::from_str(text).map_err(|e| error(e.span().map_or(0, |s| s.start), e.message().trim().to_string()))?;
     let ip = |value: &Spanned<String>, what: &str| -> Result<IpAddr, ClusterError> {

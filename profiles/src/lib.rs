@@ -16,4 +16,10 @@ pub mod trace;
 pub mod userns;
 
 pub use arch::Arch;
+
+/// The 1-based line of byte `offset` in `text` (for errors that name the
+/// line, from a parser's byte span).
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
 pub use trace::{SyscallUse, Target, Trace, TraceError};

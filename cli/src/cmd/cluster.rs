@@ -64,14 +64,10 @@ pub fn run(args: ClusterArgs) -> Result<u8> {
         }
     }
     for (output, body, path) in pending {
-        output.commit(&body)?;
         let script = ["setup.sh", "mascot-node-ctl", "mascot-node-docker"]
             .iter()
             .any(|s| path.file_name().is_some_and(|n| n == *s));
-        if script {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755));
-        }
+        if script { output.commit_executable(&body)? } else { output.commit(&body)? }
     }
     if seccomp.is_none() {
         eprintln!("cinch: note: no --seccomp: the worker runs under Docker's default seccomp profile");

@@ -1,6 +1,7 @@
 //! `cinch recipe`: a FROM-scratch image recipe for one executable.
 
 use crate::cmd::generate::seccomp::{self as seccomp_cmd, FloorChoice, Format};
+use crate::cmd::generate::userns::parse_ids;
 use crate::cmd::show::read_trace;
 use crate::exit;
 use crate::output::PendingOutput;
@@ -111,11 +112,8 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     let Ok(binary_in_image) = String::from_utf8(binary_path.clone()) else {
         bail!("the executable's path in the image is not UTF-8; give --path-in-image");
     };
-    let (uid, gid) = args
-        .ids
-        .split_once(':')
-        .and_then(|(u, g)| Some((u.parse::<u32>().ok()?, g.parse::<u32>().ok()?)))
-        .ok_or_else(|| anyhow!("--ids {:?}: expected numeric UID:GID, e.g. 10001:10001", args.ids))?;
+    let (uid, gid) =
+        parse_ids(&args.ids).ok_or_else(|| anyhow!("--ids {:?}: expected numeric UID:GID, e.g. 10001:10001", args.ids))?;
     let user = User { name: args.user.clone().unwrap_or_else(|| name.clone()), uid, gid };
     if cinch_profiles::userns::check_user(&user.name).is_err() {
         bail!("--user {:?}: use lowercase letters, digits, '_' and '-'", user.name);
@@ -207,10 +205,9 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
         .iter()
         .map(|(file, body)| Ok((PendingOutput::reserve(&args.output.join(file))?, body)))
         .collect::<Result<Vec<_>>>()?;
-    for (output, body) in pending {
-        output.commit(body)?;
+    for ((output, body), (file, _)) in pending.into_iter().zip(&texts) {
+        if file == "run.sh" { output.commit_executable(body)? } else { output.commit(body)? }
     }
-    set_executable(&args.output.join("run.sh"));
     for note in &notes {
         eprintln!("cinch: note: {note}");
     }
@@ -321,13 +318,4 @@ fn tarball(entries: &[Entry], from: &Path, skip: Option<&[u8]>) -> Result<Vec<u8
         builder.append_data(&mut header, name, data.as_slice())?;
     }
     Ok(builder.into_inner()?)
-}
-
-fn set_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let mut perms = meta.permissions();
-        perms.set_mode(perms.mode() | 0o111);
-        let _ = std::fs::set_permissions(path, perms);
-    }
 }

@@ -96,7 +96,7 @@ const PROTOCOLS: &[&str] = &["tcp", "udp", "icmp"];
 pub fn parse(file: &str, text: &str) -> Result<BaneConfig, AppArmorError> {
     let error = |span: Option<Range<usize>>, message: String| AppArmorError::Bane {
         file: file.to_string(),
-        line: span.map_or(1, |s| line_of(text, s.start)),
+        line: span.map_or(1, |s| crate::line_of(text, s.start)),
         message,
     };
     let raw: RawFile = toml::from_str(text).map_err(|e| error(e.span(), e.message().trim().to_string()))?;
@@ -146,10 +146,6 @@ pub fn parse(file: &str, text: &str) -> Result<BaneConfig, AppArmorError> {
         packet: raw.network.packet,
         protocols,
     })
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 /// A user's glob that stays one quoted rule.

@@ -58,10 +58,12 @@ pub fn run(args: UsernsArgs) -> Result<u8> {
     let subuid = read_subids(&args.subuid)?;
     let subgid = read_subids(&args.subgid)?;
     let plan = userns::plan(&args.user, &subuid, &subgid)?;
-    let (container_uid, container_gid) = parse_ids(&args.container_user)?;
+    let Some((container_uid, container_gid)) = parse_ids(&args.container_user) else {
+        bail!("--container-user {:?}: expected numeric UID:GID, e.g. 0:0 or 1000:1000", args.container_user);
+    };
     let volumes = args.volume.iter().map(|v| parse_volume(v)).collect::<Result<Vec<_>>>()?;
     let trace = args.trace.as_deref().map(read_trace).transpose()?;
-    let options = userns::Options { container_uid, container_gid, volumes };
+    let options = userns::Options { container_uid: container_uid.into(), container_gid: container_gid.into(), volumes };
     let artifacts = userns::render(&plan, &options, trace.as_ref());
 
     std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?;
@@ -69,12 +71,11 @@ pub fn run(args: UsernsArgs) -> Result<u8> {
     let pending = artifacts
         .files
         .iter()
-        .map(|(name, text)| Ok((PendingOutput::reserve(&args.output.join(name))?, text)))
+        .map(|(name, _)| PendingOutput::reserve(&args.output.join(name)))
         .collect::<Result<Vec<_>>>()?;
-    for (output, text) in pending {
-        output.commit(text.as_bytes())?;
+    for (output, (name, text)) in pending.into_iter().zip(&artifacts.files) {
+        if *name == "setup.sh" { output.commit_executable(text.as_bytes())? } else { output.commit(text.as_bytes())? }
     }
-    make_executable(&args.output.join("setup.sh"));
     for note in &artifacts.notes {
         eprintln!("cinch: note: {note}");
     }
@@ -96,12 +97,9 @@ fn read_subids(path: &Path) -> Result<Vec<SubIdRange>> {
     }
 }
 
-fn parse_ids(text: &str) -> Result<(u64, u64)> {
-    let parsed = text.split_once(':').and_then(|(u, g)| Some((u.parse::<u32>().ok()?, g.parse::<u32>().ok()?)));
-    match parsed {
-        Some((u, g)) => Ok((u.into(), g.into())),
-        None => bail!("--container-user {text:?}: expected numeric UID:GID, e.g. 0:0 or 1000:1000"),
-    }
+/// `UID:GID`, numeric.
+pub fn parse_ids(text: &str) -> Option<(u32, u32)> {
+    text.split_once(':').and_then(|(u, g)| Some((u.parse().ok()?, g.parse().ok()?)))
 }
 
 fn parse_volume(text: &str) -> Result<(String, String)> {
@@ -111,14 +109,5 @@ fn parse_volume(text: &str) -> Result<(String, String)> {
             Ok((host.to_string(), container.to_string()))
         }
         _ => bail!("--volume {text:?}: expected HOST:CONTAINER with absolute paths, as docker -v takes"),
-    }
-}
-
-fn make_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let mut perms = meta.permissions();
-        perms.set_mode(perms.mode() | 0o111);
-        let _ = std::fs::set_permissions(path, perms);
     }
 }
