@@ -114,7 +114,9 @@ static __always_inline void stat_add(__u32 stat, __u64 n)
 
 static __always_inline __u32 mntns_of(struct task_struct *task)
 {
-	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	/* Direct loads from a BTF task pointer (the verifier makes them
+	 * fault-safe): no helper call per step, on every syscall of the host. */
+	return task->nsproxy->mnt_ns->ns.inum;
 }
 
 /* Mount-namespace modes: is the task in a target namespace, and which slot? */
@@ -295,7 +297,7 @@ static __always_inline void record_args(struct pt_regs *regs, long nr, __u32 slo
  * starts counting at its execve (which is counted). */
 static __always_inline bool pidtree_counts(struct task_struct *task, long id)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32; /* task is current: no kernel read needed */
 	__u8 *state = bpf_map_lookup_elem(&target_tgids, &tgid);
 	if (!state)
 		return false;
@@ -407,7 +409,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(cinch_exit, struct task_struct *task)
 {
 	/* A thread that dies inside a syscall never reaches its sys_exit. */
-	drop_pending_call(BPF_CORE_READ(task, pid));
+	drop_pending_call(task);
 	if (cfg_mode != CINCH_MODE_PIDTREE)
 		return 0;
 	/* Forget a thread group only once its last thread is gone, so a reused

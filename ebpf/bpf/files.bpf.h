@@ -63,26 +63,42 @@ const volatile __s64 nr_fcntl = -1;
 struct pending_call {
 	__s64 nr;
 	__u32 slot;
-	__u32 pad;
+	__u32 busy; /* 1 while the thread is inside the call */
 	__u64 args[5];
 };
 
+/* One per thread, in the task itself (task-local storage): getting it is a
+ * pointer lookup, not a hash-map update and delete per call. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32); /* thread id */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending_call);
 } pending_calls SEC(".maps");
 
-/* Entries in pending_calls. sys_exit and process exit run for every task on
- * the machine: while this is zero they return without a map lookup. */
+/* Threads inside a pending call. sys_exit and process exit run for every
+ * task on the machine: while this is zero they return without a lookup. */
 __u64 pending_call_count = 0;
 
-/* Forgets the pending call of thread `tid`, if any. */
-static __always_inline void drop_pending_call(__u32 tid)
+/* Takes `task`'s pending call, if it has one: true and the call in *out. */
+static __always_inline bool take_pending_call(struct task_struct *task, struct pending_call *out)
 {
-	if (pending_call_count && bpf_map_delete_elem(&pending_calls, &tid) == 0)
-		__sync_fetch_and_add(&pending_call_count, -1);
+	if (!pending_call_count)
+		return false;
+	struct pending_call *p = bpf_task_storage_get(&pending_calls, task, 0, 0);
+	if (!p || !p->busy)
+		return false;
+	*out = *p;
+	p->busy = 0;
+	__sync_fetch_and_add(&pending_call_count, -1);
+	return true;
+}
+
+/* Forgets `task`'s pending call, if any. */
+static __always_inline void drop_pending_call(struct task_struct *task)
+{
+	struct pending_call ignored;
+	take_pending_call(task, &ignored);
 }
 
 /* First-seen set of file facts. */
@@ -640,11 +656,15 @@ static __always_inline void files_sys_enter(struct task_struct *task, struct pt_
 		bpf_probe_read_user(&flags, sizeof(flags), (void *)call.args[2]);
 		call.args[2] = flags;
 	}
-	__u32 tid = BPF_CORE_READ(task, pid);
-	if (bpf_map_update_elem(&pending_calls, &tid, &call, BPF_NOEXIST) == 0)
+	struct pending_call *p = bpf_task_storage_get(&pending_calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		stat_add(CINCH_STAT_LOST, 1); /* no memory for the thread's storage */
+		return;
+	}
+	if (!p->busy)
 		__sync_fetch_and_add(&pending_call_count, 1);
-	else if (bpf_map_update_elem(&pending_calls, &tid, &call, BPF_EXIST))
-		stat_add(CINCH_STAT_LOST, 1); /* the map is full */
+	call.busy = 1;
+	*p = call;
 }
 
 /* An open returned: the file it opened, or the name it failed on. */
@@ -734,14 +754,9 @@ static __always_inline void named(struct task_struct *task, struct pending_call 
 /* Any task left a syscall: finish a call files_sys_enter kept. */
 static __always_inline void files_sys_exit(struct task_struct *task, long ret)
 {
-	if (!pending_call_count)
+	struct pending_call call;
+	if (!take_pending_call(task, &call))
 		return;
-	__u32 tid = BPF_CORE_READ(task, pid);
-	struct pending_call *found = bpf_map_lookup_elem(&pending_calls, &tid);
-	if (!found)
-		return;
-	struct pending_call call = *found;
-	drop_pending_call(tid);
 	if (call.nr == nr_open || call.nr == nr_openat || call.nr == nr_openat2 || call.nr == nr_creat)
 		opened(task, &call, ret);
 	else
@@ -786,7 +801,7 @@ static __always_inline struct file *interpreter_of(struct task_struct *task)
 static __always_inline void files_exec(struct task_struct *task, struct linux_binprm *bprm, __u32 slot)
 {
 	/* The exec succeeded: its sys_exit (0) has nothing to add. */
-	drop_pending_call(BPF_CORE_READ(task, pid));
+	drop_pending_call(task);
 	record_file(task, slot, BPF_CORE_READ(bprm, file), CINCH_ACCESS_EXEC, CINCH_FACT_EXEC);
 	/* The kernel, not the program, mapped the dynamic loader: no mmap call
 	 * shows it, so it is recorded here, as read and mapped executable. */

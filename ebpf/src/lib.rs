@@ -180,6 +180,9 @@ impl Tracer {
             detail: format!("cannot read /proc/self/ns/mnt: {e}"),
         })?;
         let mut loader = EbpfLoader::new();
+        // pending_calls is task-local storage, which aya creates but has no
+        // user-space type for (only the kernel side uses it).
+        loader.allow_unsupported_maps();
         loader
             .btf(Some(&btf))
             .override_global("cfg_mode", &mode, true)
