@@ -114,9 +114,7 @@ static __always_inline void stat_add(__u32 stat, __u64 n)
 
 static __always_inline __u32 mntns_of(struct task_struct *task)
 {
-	/* Direct loads from a BTF task pointer (the verifier makes them
-	 * fault-safe): no helper call per step, on every syscall of the host. */
-	return task->nsproxy->mnt_ns->ns.inum;
+	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 }
 
 /* Mount-namespace modes: is the task in a target namespace, and which slot? */
