@@ -18,6 +18,21 @@ const DOCKER_ADDED: &[&str] = &[
     "etc/resolv.conf", "proc", "sys",
 ];
 
+/// `cinch recipe` for the worker fixture and its recorded trace.
+fn worker_recipe(from: &Path, out: &Path) -> std::process::Output {
+    cinch()
+        .args(["recipe", "--binary"])
+        .arg(fixture("mascot-worker"))
+        .arg("--trace")
+        .arg(workspace_root().join("fixtures/traces/worker-files.json"))
+        .arg("--from")
+        .arg(from)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn manifest_paths(dir: &Path) -> BTreeSet<String> {
     std::fs::read_to_string(dir.join("MANIFEST"))
         .unwrap()
@@ -42,17 +57,7 @@ fn the_recipe_builds_runs_hardened_and_holds_only_its_files() {
     let rootfs = work.path().join("rootfs");
     populate_worker_rootfs(&rootfs);
     let recipe = work.path().join("recipe");
-    let out = cinch()
-        .args(["recipe", "--binary"])
-        .arg(fixture("mascot-worker"))
-        .arg("--trace")
-        .arg(workspace_root().join("fixtures/traces/worker-files.json"))
-        .arg("--from")
-        .arg(&rootfs)
-        .arg("-o")
-        .arg(&recipe)
-        .output()
-        .unwrap();
+    let out = worker_recipe(&rootfs, &recipe);
     assert!(out.status.success(), "{}", output_text(&out));
     let image = format!("cinch-test/recipe:{}", std::process::id());
     docker(&["build", "-q", "-f", recipe.join("Containerfile").to_str().unwrap(), "-t", &image, recipe.to_str().unwrap()]);
@@ -174,17 +179,7 @@ fn not_an_elf_and_missing_data_are_clear_errors() {
     assert!(output_text(&out).contains("not an ELF executable"), "{}", output_text(&out));
 
     // The trace read files that --from does not hold.
-    let out = cinch()
-        .args(["recipe", "--binary"])
-        .arg(fixture("mascot-worker"))
-        .arg("--trace")
-        .arg(workspace_root().join("fixtures/traces/worker-files.json"))
-        .arg("--from")
-        .arg(dir.path())
-        .arg("-o")
-        .arg(dir.path().join("r"))
-        .output()
-        .unwrap();
+    let out = worker_recipe(dir.path(), &dir.path().join("r"));
     assert_eq!(out.status.code(), Some(2));
     assert!(output_text(&out).contains("demo.fasta"), "{}", output_text(&out));
     assert!(!dir.path().join("r").exists());

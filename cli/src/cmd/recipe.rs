@@ -218,7 +218,7 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
         info.arch,
         if info.is_static() { "static" } else { "dynamic, with its libraries" },
         args.output.display(),
-        view.image,
+        view.base.image,
         args.output.display()
     );
     Ok(exit::OK)

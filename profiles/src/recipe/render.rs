@@ -21,9 +21,43 @@ const CONTAINERFILE_SOURCE: &str = include_str!("../../templates/Containerfile.s
 const RUN_SH: &str = include_str!("../../templates/run.sh.hbs");
 const COMPOSE: &str = include_str!("../../templates/compose.yaml.hbs");
 
-/// Everything the templates see.
+/// Everything the templates see: what the CLI knows, and what the plan decided.
 #[derive(Debug, Clone, Serialize)]
 pub struct View {
+    #[serde(flatten)]
+    pub base: ViewBase,
+    pub ports: Vec<u16>,
+    pub volumes: Vec<Mount>,
+    pub tmpfs: Vec<String>,
+    /// `-p ADDR:PORT:PORT ...` for run.sh.
+    pub publish: String,
+    /// Target triple of the from-source variant.
+    pub rust_target: String,
+}
+
+impl View {
+    pub fn new(plan: &Plan, mut base: ViewBase) -> View {
+        base.publish_address = bracketed(&base.publish_address);
+        let publish = plan
+            .ports
+            .iter()
+            .map(|p| format!("-p {}:{p}:{p}", base.publish_address))
+            .collect::<Vec<_>>()
+            .join(" ");
+        View {
+            rust_target: format!("{}-unknown-linux-gnu", base.arch),
+            base,
+            ports: plan.ports.clone(),
+            volumes: plan.volumes.clone(),
+            tmpfs: plan.tmpfs.clone(),
+            publish,
+        }
+    }
+}
+
+/// What the CLI knows beyond the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewBase {
     pub name: String,
     pub image: String,
     pub arch: String,
@@ -31,61 +65,12 @@ pub struct View {
     pub binary: String,
     pub cmd: Vec<String>,
     pub user: User,
-    pub ports: Vec<u16>,
-    pub volumes: Vec<Mount>,
-    pub tmpfs: Vec<String>,
     /// The one address ports are published on.
     pub publish_address: String,
-    /// `-p ADDR:PORT:PORT ...` for run.sh.
-    pub publish: String,
     pub seccomp: bool,
     /// The AppArmor profile's name, when one was generated.
     pub apparmor: Option<String>,
-    /// Cargo package and target triple of the from-source variant.
-    pub package: String,
-    pub rust_target: String,
-}
-
-impl View {
-    pub fn new(plan: &Plan, base: ViewBase) -> View {
-        let publish = plan
-            .ports
-            .iter()
-            .map(|p| format!("-p {}:{p}:{p}", bracketed(&base.publish_address)))
-            .collect::<Vec<_>>()
-            .join(" ");
-        View {
-            name: base.name,
-            image: base.image,
-            rust_target: format!("{}-unknown-linux-gnu", base.arch),
-            arch: base.arch,
-            binary: base.binary,
-            cmd: base.cmd,
-            user: base.user,
-            ports: plan.ports.clone(),
-            volumes: plan.volumes.clone(),
-            tmpfs: plan.tmpfs.clone(),
-            publish_address: bracketed(&base.publish_address),
-            publish,
-            seccomp: base.seccomp,
-            apparmor: base.apparmor,
-            package: base.package,
-        }
-    }
-}
-
-/// What the CLI knows beyond the plan.
-#[derive(Debug, Clone)]
-pub struct ViewBase {
-    pub name: String,
-    pub image: String,
-    pub arch: String,
-    pub binary: String,
-    pub cmd: Vec<String>,
-    pub user: User,
-    pub publish_address: String,
-    pub seccomp: bool,
-    pub apparmor: Option<String>,
+    /// Cargo package of the from-source variant.
     pub package: String,
 }
 
@@ -143,23 +128,26 @@ mod tests {
     use super::*;
 
     fn view(binary: &str, cmd: &[&str]) -> View {
-        View {
+        let plan = Plan {
+            entries: vec![],
+            volumes: vec![Mount { path: "/data/res'ults $x".into(), volume: "mascot-worker-res_ults__x".into(), writable: true }],
+            tmpfs: vec!["/tmp".into()],
+            ports: vec![5001],
+            notes: vec![],
+        };
+        let base = ViewBase {
             name: "mascot-worker".into(),
             image: "cinch/mascot-worker:hardened".into(),
             arch: "x86_64".into(),
             binary: binary.into(),
             cmd: cmd.iter().map(|s| s.to_string()).collect(),
             user: User { name: "mascot-worker".into(), uid: 10001, gid: 10001 },
-            ports: vec![5001],
-            volumes: vec![Mount { path: "/data/res'ults $x".into(), volume: "mascot-worker-res_ults__x".into(), writable: true }],
-            tmpfs: vec!["/tmp".into()],
             publish_address: "127.0.0.1".into(),
-            publish: "-p 127.0.0.1:5001:5001".into(),
             seccomp: true,
             apparmor: Some("mascot-worker".into()),
             package: "mascot-worker".into(),
-            rust_target: "x86_64-unknown-linux-gnu".into(),
-        }
+        };
+        View::new(&plan, base)
     }
 
     #[test]
