@@ -6,9 +6,10 @@
 #   gcc                    builds fixtures/exit/exit.c, the entrypoint that measures runc's floor
 #   apparmor               apparmor_parser: every generated AppArmor profile is compiled in the tests
 #   nftables               nft -c checks the cluster bundle's firewall rules
+# Extra package names may be given (bench/run.sh adds strace and bpftrace).
 # Installs only what is missing; needs root.
 set -euo pipefail
-packages=(clang-19 libbpf-dev docker.io runc util-linux tar gcc libc6-dev apparmor nftables)
+packages=(clang-19 libbpf-dev docker.io runc util-linux tar gcc libc6-dev apparmor nftables "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
