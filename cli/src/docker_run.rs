@@ -5,17 +5,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-/// Global options of the docker client that take a value (`docker -H X run`).
-const GLOBAL_OPTIONS_WITH_VALUE: &[&str] =
-    &["-H", "--host", "-c", "--context", "--config", "-l", "--log-level", "--tlscacert", "--tlscert", "--tlskey"];
-
-/// `docker run` options that take no value; every other option takes one
-/// (as the next word, or after `=`).
-const RUN_FLAGS: &[&str] = &[
-    "-d", "--detach", "-i", "--interactive", "-t", "--tty", "--rm", "--privileged", "--init", "-P",
-    "--publish-all", "--read-only", "--no-healthcheck", "--oom-kill-disable", "--sig-proxy",
-    "--disable-content-trust", "-q", "--quiet", "--help",
-];
+use cinch_profiles::docker_cli::{GLOBAL_OPTIONS_WITH_VALUE, RUN_FLAGS, SHORT_FLAGS};
 
 /// A `docker run` command line, split where cinch adds its own options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +89,7 @@ impl DockerRun {
             }
             let is_flag = RUN_FLAGS.contains(&arg.as_ref())
                 || arg.contains('=')
-                || (!arg.starts_with("--") && arg[1..].chars().all(|c| "ditPq".contains(c)));
+                || (!arg.starts_with("--") && arg[1..].chars().all(|c| SHORT_FLAGS.contains(c)));
             i += if is_flag { 1 } else { 2 };
         }
         &self.rest[..i.min(self.rest.len())]

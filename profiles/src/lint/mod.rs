@@ -1,0 +1,250 @@
+//! `cinch lint`: checks seccomp profiles, OCI configs, AppArmor profiles,
+//! daemon.json, subuid/subgid, Dockerfiles, compose files and `docker run`
+//! lines, cinch's or anyone's. Pure: text in, findings out. The CLI reads
+//! the files, follows `seccomp=FILE` references and runs apparmor_parser.
+//!
+//! - kind.rs: what a file is
+//! - parse/: a parser with positions per format
+//! - rules/<group>/<rule>.rs: one rule per file; rules/mod.rs is the registry
+//! - run_config.rs: docker run lines and compose services, read alike
+//! - suppress.rs (inline `# cinch: ignore=`), config.rs (.cinch.toml)
+//! - output/: tty, json, sarif, github
+
+pub mod caps;
+pub mod config;
+pub mod finding;
+pub mod kind;
+pub mod output;
+pub mod parse;
+pub mod rules;
+pub mod run_config;
+pub mod suppress;
+
+pub use config::Config;
+pub use finding::{Check, Finding, Group, Pos, Rule, Severity};
+pub use kind::Kind;
+
+use parse::subid::SubRange;
+use parse::tree::Node;
+use rules::general::{bad_suppression, missing_reference, unparsable};
+
+/// What the caller can do that a pure library cannot.
+#[derive(Default)]
+pub struct Env<'a> {
+    /// Compiles an AppArmor profile: Err(parser message) when it refuses it.
+    /// None when apparmor_parser is not installed (AA009 is then skipped).
+    pub compile_apparmor: Option<&'a dyn Fn(&str) -> Result<(), String>>,
+}
+
+/// A file named by another (`--security-opt seccomp=FILE`), to lint too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// As written, relative to the referring file's directory unless absolute.
+    pub path: String,
+    pub pos: Pos,
+}
+
+/// One file linted on its own, before suppressions.
+#[derive(Debug, Default)]
+pub struct FileLint {
+    pub findings: Vec<Finding>,
+    pub references: Vec<Reference>,
+    /// Kept for the rules that read several files together (NS002).
+    pub daemon: Option<Node>,
+    pub subids: Option<Vec<SubRange>>,
+}
+
+/// Lints one file of `kind`. Never fails: what cannot be parsed is a finding.
+pub fn lint_file(kind: Kind, path: &str, bytes: &[u8], env: &Env) -> FileLint {
+    let mut out = FileLint::default();
+    let mut c = Check::new(path);
+    match std::str::from_utf8(bytes) {
+        Err(e) => {
+            let pos = position_of(bytes, e.valid_up_to());
+            c.report(&unparsable::RULE, pos, format!("not UTF-8 text (byte {})", e.valid_up_to() + 1));
+        }
+        Ok(text) => lint_text(kind, text, env, &mut c, &mut out),
+    }
+    out.findings = c.into_findings();
+    out
+}
+
+fn lint_text(kind: Kind, text: &str, env: &Env, c: &mut Check, out: &mut FileLint) {
+    let what = kind.as_str();
+    match kind {
+        Kind::Seccomp | Kind::Oci | Kind::DaemonJson => {
+            let node = match parse::json::parse(text) {
+                Ok(node) if node.is_object() => node,
+                Ok(node) => return c.report(&unparsable::RULE, node.pos, format!("a {what} file is a JSON object")),
+                Err(e) => return c.report(&unparsable::RULE, e.pos, format!("not valid JSON: {}", e.message)),
+            };
+            match kind {
+                Kind::Seccomp => rules::seccomp::RULES.iter().for_each(|(_, check)| check(&node, c)),
+                Kind::Oci => {
+                    rules::oci::RULES.iter().for_each(|(_, check)| check(&node, c));
+                    if let Some(seccomp) = node.at(&["linux", "seccomp"]).filter(|n| n.is_object()) {
+                        rules::seccomp::RULES.iter().for_each(|(_, check)| check(seccomp, c));
+                    }
+                }
+                _ => {
+                    rules::userns::DAEMON_RULES.iter().for_each(|(_, check)| check(&node, c));
+                    out.daemon = Some(node);
+                }
+            }
+        }
+        Kind::Subid => match parse::subid::parse(text) {
+            Err((pos, message)) => c.report(&unparsable::RULE, pos, message),
+            Ok(ranges) => {
+                rules::userns::SUBID_RULES.iter().for_each(|(_, check)| check(&ranges, c));
+                out.subids = Some(ranges);
+            }
+        },
+        Kind::Apparmor => {
+            let parsed = parse::apparmor::parse(text);
+            let compiled = env.compile_apparmor.map(|compile| compile(text));
+            match (&parsed, &compiled) {
+                (Ok(statements), _) => rules::apparmor::RULES.iter().for_each(|(_, check)| check(statements, c)),
+                // apparmor_parser has the last word on what is AppArmor.
+                (Err(_), Some(Ok(()))) => {}
+                (Err((pos, message)), _) => c.report(&unparsable::RULE, *pos, message.clone()),
+            }
+            if let Some(Err(message)) = compiled {
+                rules::apparmor::does_not_compile::check(&message, c);
+            }
+        }
+        Kind::Dockerfile => {
+            let file = parse::dockerfile::parse(text);
+            if file.stages.is_empty() {
+                return c.report(&unparsable::RULE, Pos::START, "no FROM instruction: not a Dockerfile");
+            }
+            rules::dockerfile::RULES.iter().for_each(|(_, check)| check(&file, c));
+        }
+        Kind::Compose => {
+            let root = match parse::yaml::parse(text) {
+                Ok(root) => root,
+                Err(e) => return c.report(&unparsable::RULE, e.pos, format!("not valid YAML: {}", e.message)),
+            };
+            let Some(services) = root.get("services") else {
+                return c.report(&unparsable::RULE, root.pos, "a compose file has a services: map");
+            };
+            for service in services.members() {
+                let run = run_config::from_compose_service(service.key_pos, &service.value);
+                lint_run(&run, c, out);
+            }
+        }
+        Kind::Shell => {
+            for line in parse::shell::run_lines(text) {
+                lint_run(&run_config::from_run_line(&line), c, out);
+            }
+        }
+    }
+}
+
+fn lint_run(run: &run_config::RunConfig, c: &mut Check, out: &mut FileLint) {
+    rules::run::RULES.iter().for_each(|(_, check)| check(run, c));
+    for (path, pos) in run.seccomp_files() {
+        out.references.push(Reference { path: path.to_string(), pos });
+    }
+}
+
+/// The line and column of byte `offset`.
+fn position_of(bytes: &[u8], offset: usize) -> Pos {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    Pos::new(line, col)
+}
+
+/// A referenced file that does not exist.
+pub fn missing_reference(path: &str, reference: &Reference) -> Finding {
+    let mut c = Check::new(path);
+    c.report(&missing_reference::RULE, reference.pos, format!("seccomp profile {} not found", reference.path));
+    c.into_findings().remove(0)
+}
+
+/// A linted file, for [`finish`].
+pub struct Linted {
+    pub path: String,
+    pub kind: Kind,
+    pub text: String,
+    pub lint: FileLint,
+}
+
+/// The findings of a whole run, after suppressions and overrides, sorted.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub suppressed: usize,
+    pub files: usize,
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == severity).count()
+    }
+
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Runs the rules that read several files together, then applies inline
+/// suppressions, the config's ignores and its severity overrides.
+pub fn finish(files: Vec<Linted>, extra: Vec<Finding>, config: &Config) -> Report {
+    let mut report = Report { files: files.len(), ..Report::default() };
+    let subids: Vec<(&str, &[SubRange])> = files
+        .iter()
+        .filter_map(|f| Some((f.path.rsplit('/').next().unwrap_or(&f.path), f.lint.subids.as_deref()?)))
+        .collect();
+    let mut cross = Vec::new();
+    for file in &files {
+        if let Some(daemon) = &file.lint.daemon {
+            if !subids.is_empty() {
+                let mut c = Check::new(&file.path);
+                rules::userns::remap_user_without_range::check(daemon, &subids, &mut c);
+                cross.extend(c.into_findings());
+            }
+        }
+    }
+    let mut all: Vec<Finding> = extra;
+    all.extend(cross);
+    for file in &files {
+        all.extend(file.lint.findings.iter().cloned());
+    }
+    for file in &files {
+        if !file.kind.has_comments() {
+            continue;
+        }
+        let inline = suppress::inline(&file.text);
+        for s in &inline {
+            let unknown: Vec<&str> = s.rules.iter().map(String::as_str).filter(|id| rules::find(id).is_none()).collect();
+            let mut c = Check::new(&file.path);
+            if s.rules.is_empty() || !unknown.is_empty() {
+                c.report(&bad_suppression::RULE, s.pos, format!("unknown rule in cinch: ignore= ({}): nothing is suppressed", unknown.join(", ")));
+            } else if s.reason.is_empty() {
+                c.report(&bad_suppression::RULE, s.pos, format!("cinch: ignore={} has no reason: nothing is suppressed", s.rules.join(",")));
+            } else {
+                let before = all.len();
+                all.retain(|f| !(f.path == file.path && f.pos.line == s.target && s.rules.iter().any(|r| r.eq_ignore_ascii_case(f.rule))));
+                report.suppressed += before - all.len();
+            }
+            all.extend(c.into_findings());
+        }
+    }
+    let before = all.len();
+    all.retain(|f| !config.ignores(f));
+    report.suppressed += before - all.len();
+    all.retain_mut(|f| match config.severity.get(f.rule) {
+        None => true,
+        Some(None) => false,
+        Some(Some(severity)) => {
+            f.severity = *severity;
+            true
+        }
+    });
+    all.sort();
+    all.dedup();
+    report.findings = all;
+    report
+}

@@ -1,0 +1,38 @@
+//! DF001 root-user.
+
+use crate::lint::finding::{Check, Group, Rule, Severity};
+use crate::lint::parse::dockerfile::Dockerfile;
+
+pub static RULE: Rule = Rule {
+    id: "DF001",
+    name: "root-user",
+    group: Group::Dockerfile,
+    severity: Severity::Error,
+    summary: "the final stage runs as root (no USER, or USER root/0)",
+    doc: "\
+What it checks: the last stage's last `USER` names a user other than root (`root`, `0`,
+`0:0`); a final stage without USER runs as root too.
+
+Why it matters: root in the container is root on the host unless user namespaces are on;
+every escape and every writable mount is then root's.
+
+Example:
+    bad:  FROM scratch
+          ENTRYPOINT [\"/mascot-worker\"]
+    good: FROM scratch
+          USER 10001:10001
+          ENTRYPOINT [\"/mascot-worker\"]",
+};
+
+pub fn check(file: &Dockerfile, c: &mut Check) {
+    let Some(stage) = file.stages.last() else { return };
+    match stage.instructions.iter().rev().find(|i| i.keyword == "USER") {
+        None => c.report(&RULE, stage.from.pos, "the final stage has no USER: the container runs as root"),
+        Some(user) => {
+            let name = user.args.split(':').next().unwrap_or("").trim();
+            if name == "root" || name == "0" {
+                c.report(&RULE, user.pos, format!("USER {}: the container runs as root", user.args));
+            }
+        }
+    }
+}
