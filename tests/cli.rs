@@ -26,6 +26,8 @@ fn help_texts() {
         ("apparmor_install", &["apparmor", "install", "--help"]),
         ("recipe", &["recipe", "--help"]),
         ("cluster", &["cluster", "--help"]),
+        ("lint", &["lint", "--help"]),
+        ("explain", &["explain", "--help"]),
     ] {
         let (code, text) = run(args);
         assert_eq!(code, Some(0));

@@ -46,7 +46,9 @@ pub mod exit {
                   cinch profile -o hardening/ -- docker run --rm mascot/worker --jobs 1\n  \
                   cinch run --seccomp seccomp.json -- ./mascot-worker\n  \
                   cinch diff old/seccomp.json new/seccomp.json\n  \
-                  cinch merge run1.json run2.json -o merged.json"
+                  cinch merge run1.json run2.json -o merged.json\n  \
+                  cinch lint --format sarif -o cinch.sarif .\n  \
+                  cinch explain SEC001"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -65,6 +67,8 @@ enum Command {
     Apparmor(cmd::apparmor::AppArmorArgs),
     Recipe(cmd::recipe::RecipeArgs),
     Cluster(cmd::cluster::ClusterArgs),
+    Lint(cmd::lint::LintArgs),
+    Explain(cmd::explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +84,8 @@ fn main() -> ExitCode {
         Command::Apparmor(args) => cmd::apparmor::run(args),
         Command::Recipe(args) => cmd::recipe::run(args),
         Command::Cluster(args) => cmd::cluster::run(args),
+        Command::Lint(args) => cmd::lint::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

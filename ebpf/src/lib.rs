@@ -142,7 +142,8 @@ pub struct Progress {
 /// A loaded and attached tracer. Detaches when dropped.
 pub struct Tracer {
     ebpf: Ebpf,
-    facts: RingBuf<MapData>,
+    /// The ring buffer; None once `finish` has drained and unmapped it.
+    facts: Option<RingBuf<MapData>>,
     arch: Arch,
     selector: Selector,
     /// The slot whose counters make the trace (0 unless a container is selected).
@@ -223,7 +224,7 @@ impl Tracer {
             .map_err(|e| map_error("facts", &e))?;
         Ok(Tracer {
             ebpf,
-            facts,
+            facts: Some(facts),
             arch,
             selector,
             slot: 0,
@@ -251,7 +252,8 @@ impl Tracer {
 
     /// Waits up to `timeout` for new facts, then takes all that arrived.
     pub fn poll(&mut self, timeout: Duration) -> Result<(), TracerError> {
-        let mut fds = [libc::pollfd { fd: self.facts.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+        let Some(facts) = &self.facts else { return Ok(()) };
+        let mut fds = [libc::pollfd { fd: facts.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
         let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
         // SAFETY: one valid pollfd, length 1.
         let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, millis) };
@@ -266,7 +268,8 @@ impl Tracer {
     }
 
     fn drain(&mut self) {
-        while let Some(record) = self.facts.next() {
+        let Some(facts) = self.facts.as_mut() else { return };
+        while let Some(record) = facts.next() {
             let kind = record.get(..4).map(|b| u32::from_ne_bytes(b.try_into().expect("4 bytes")));
             match kind {
                 Some(abi::FACT_FILE | abi::FACT_EXEC) => {
@@ -351,6 +354,11 @@ impl Tracer {
     pub fn finish(mut self, target: Target) -> Result<Trace, TracerError> {
         self.detach();
         self.drain();
+        // Unmap the (now empty) ring buffer before the trace is built, and
+        // hand each path fact over as it is used, so that the ring's pages,
+        // the facts and the trace never all count together in the peak RSS.
+        self.facts = None;
+        let path_facts = std::mem::take(&mut self.path_facts);
         let host = Host { kernel: kernel_release(), arch: self.arch };
         let mut trace = Trace::new(target, host);
         for (nr, count) in self.syscall_counts()? {
@@ -376,7 +384,7 @@ impl Tracer {
                 .collect::<BTreeMap<_, _>>();
             trace.add_args(name, args);
         }
-        for fact in self.path_facts.iter().filter(|f| f.slot == slot) {
+        for fact in path_facts.into_iter().filter(|f| f.slot == slot) {
             add_path_fact(&mut trace, fact);
         }
         for fact in self.net_facts.iter().filter(|f| f.slot == slot) {
@@ -454,9 +462,9 @@ const ACCESS_NAMES: &[(u32, Access)] = &[
     (abi::ACCESS_LOCK, Access::Lock),
 ];
 
-fn add_path_fact(trace: &mut Trace, fact: &abi::PathFact) {
+fn add_path_fact(trace: &mut Trace, fact: abi::PathFact) {
     let flag = |bit: u32| fact.flags & bit != 0;
-    let [first, second, third] = fact.strings.clone();
+    let [first, second, third] = fact.strings;
     if fact.kind == abi::FACT_EXEC {
         trace.add_exec(&ExecSeen {
             path: first,

@@ -4,7 +4,9 @@
 pub mod apparmor;
 pub mod cluster;
 pub mod diff;
+pub mod explain;
 pub mod generate;
+pub mod lint;
 pub mod merge;
 pub mod profile;
 pub mod recipe;

@@ -1,0 +1,260 @@
+//! `cinch lint`: the CI gate for seccomp profiles, AppArmor profiles, userns
+//! files, Dockerfiles, compose files, `docker run` lines and OCI configs. The
+//! rules are in cinch-profiles (lint/); this reads the files, follows
+//! `seccomp=FILE` references, runs apparmor_parser and picks the output.
+
+use crate::apparmor_parser;
+use crate::exit;
+use crate::output::PendingOutput;
+use anyhow::{anyhow, Context, Result};
+use cinch_profiles::lint::{self, output, Config, Env, Finding, Kind, Linted, Severity};
+use clap::{Args, ValueEnum};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Check security artifacts: seccomp, AppArmor, userns, Dockerfiles, compose, run flags, OCI.
+///
+/// Each file's kind is detected from its name and content (or given with
+/// --kind); directories are walked, skipping files of no known kind. A
+/// `--security-opt seccomp=FILE` in a script or compose file is followed and
+/// that profile is linted too. A file that does not parse is a finding
+/// (LINT001) with its line. Suppress a finding inline with
+/// `# cinch: ignore=ID reason` on its line or the line above, or in
+/// .cinch.toml. `cinch explain ID` prints what a rule checks and why.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    cinch lint .\n  \
+    cinch lint seccomp.json mascot-worker.apparmor deploy/run.sh\n  \
+    cinch lint --format sarif -o cinch.sarif .\n  \
+    cinch lint --kind shell notes.txt\n\n\
+    Exit status: 0 no finding at or above --fail-on; 1 findings; 2 usage or I/O error.")]
+pub struct LintArgs {
+    /// Files and directories to check (default: the current directory)
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+
+    /// Treat every named file as this kind instead of detecting it
+    /// (files found by walking a directory are still detected)
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+
+    /// tty: for people; json: stable schema; sarif: SARIF 2.1.0 for code
+    /// scanning; github: workflow annotations
+    #[arg(long, value_enum, default_value_t = Format::Tty)]
+    format: Format,
+
+    /// Exit 1 when a finding is at or above this severity
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+
+    /// Ignores and severity overrides (default: ./.cinch.toml if present)
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Write the report to FILE (atomically) instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Tty,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Seccomp,
+    Oci,
+    Apparmor,
+    DaemonJson,
+    Subid,
+    Dockerfile,
+    Compose,
+    Shell,
+}
+
+impl KindArg {
+    fn kind(self) -> Kind {
+        match self {
+            KindArg::Seccomp => Kind::Seccomp,
+            KindArg::Oci => Kind::Oci,
+            KindArg::Apparmor => Kind::Apparmor,
+            KindArg::DaemonJson => Kind::DaemonJson,
+            KindArg::Subid => Kind::Subid,
+            KindArg::Dockerfile => Kind::Dockerfile,
+            KindArg::Compose => Kind::Compose,
+            KindArg::Shell => Kind::Shell,
+        }
+    }
+}
+
+/// Directories a walk never enters.
+const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
+
+pub fn run(args: LintArgs) -> Result<u8> {
+    let config = read_config(args.config.as_deref())?;
+    let output = args.output.as_deref().map(PendingOutput::reserve).transpose()?;
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+
+    // (path as shown, kind) of every file to lint, named files first.
+    let mut queue: Vec<(PathBuf, Kind)> = Vec::new();
+    for path in &paths {
+        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.is_dir() {
+            for file in walk(path)? {
+                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                if let Some(kind) = lint::kind::detect(&file, &String::from_utf8_lossy(&bytes)) {
+                    queue.push((file, kind));
+                }
+            }
+        } else {
+            let kind = match args.kind {
+                Some(kind) => kind.kind(),
+                None => {
+                    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+                    lint::kind::detect(path, &String::from_utf8_lossy(&bytes)).ok_or_else(|| {
+                        anyhow!("{}: cannot tell what kind of file this is; give --kind (cinch lint --help lists them)", path.display())
+                    })?
+                }
+            };
+            queue.push((path.clone(), kind));
+        }
+    }
+
+    let parser = apparmor_parser::find();
+    let compile = |text: &str| -> std::result::Result<(), String> {
+        match apparmor_parser::compiles(text) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.to_string().trim_start_matches("apparmor_parser refuses it: ").to_string()),
+        }
+    };
+    let env = Env { compile_apparmor: parser.as_ref().map(|_| &compile as &dyn Fn(&str) -> std::result::Result<(), String>) };
+
+    let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut linted: Vec<Linted> = Vec::new();
+    let mut extra: Vec<Finding> = Vec::new();
+    let mut at = 0;
+    while at < queue.len() {
+        let (path, kind) = queue[at].clone();
+        at += 1;
+        let identity = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if !seen.insert(identity) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let shown = show(&path);
+        let lint = lint::lint_file(kind, &shown, &bytes, &env);
+        for reference in &lint.references {
+            let target = resolve(&path, &reference.path);
+            if target.is_file() {
+                queue.push((target, Kind::Seccomp));
+            } else {
+                extra.push(lint::missing_reference(&shown, reference));
+            }
+        }
+        linted.push(Linted { path: shown, kind, text: String::from_utf8_lossy(&bytes).into_owned(), lint });
+    }
+    if parser.is_none() && linted.iter().any(|f| f.kind == Kind::Apparmor) {
+        eprintln!("cinch lint: apparmor_parser is not installed, so AppArmor profiles were not compiled (AA009 skipped)");
+    }
+
+    let sources: BTreeMap<String, String> = linted.iter().map(|f| (f.path.clone(), f.text.clone())).collect();
+    let report = lint::finish(linted, extra, &config);
+    let version = env!("CARGO_PKG_VERSION");
+    let text = match args.format {
+        Format::Tty => {
+            let color = output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            output::tty::render(&report, &|path| sources.get(path).map(String::as_str), color)
+        }
+        Format::Json => output::json::render(&report, version),
+        Format::Sarif => output::sarif::render(&report, version),
+        Format::Github => output::github::render(&report),
+    };
+    match output {
+        Some(pending) => pending.commit(text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Note => Severity::Note,
+    };
+    Ok(if report.worst().is_some_and(|worst| worst >= threshold) { exit::FINDINGS } else { exit::OK })
+}
+
+fn read_config(explicit: Option<&Path>) -> Result<Config> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None if Path::new(".cinch.toml").is_file() => PathBuf::from(".cinch.toml"),
+        None => return Ok(Config::default()),
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(lint::config::parse(&text, &path.display().to_string())?)
+}
+
+/// The files under `dir`, sorted, skipping hidden entries, build output and
+/// symlinked directories.
+fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("cannot read {}", dir.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name != ".cinch.toml" {
+            continue;
+        }
+        let path = entry.path();
+        let kind = entry.file_type().with_context(|| format!("cannot read {}", path.display()))?;
+        if kind.is_dir() {
+            if !SKIPPED_DIRS.contains(&name.as_ref()) {
+                files.extend(walk(&path)?);
+            }
+        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
+            if name != ".cinch.toml" {
+                files.push(path);
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// A referenced path, relative to the referring file's directory.
+fn resolve(from: &Path, reference: &str) -> PathBuf {
+    let reference = Path::new(reference);
+    if reference.is_absolute() {
+        return reference.to_path_buf();
+    }
+    match from.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(reference),
+        _ => reference.to_path_buf(),
+    }
+}
+
+/// The path as findings show it: as given, without a leading `./`.
+fn show(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let mut shown: &str = &text;
+    while let Some(rest) = shown.strip_prefix("./") {
+        shown = rest;
+    }
+    if shown.is_empty() {
+        text.into_owned()
+    } else {
+        shown.to_string()
+    }
+}
