@@ -248,3 +248,55 @@ pub fn finish(files: Vec<Linted>, extra: Vec<Finding>, config: &Config) -> Repor
     report.findings = all;
     report
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Random bytes, and real files cut and mutated at random places, of
+    /// every kind: linting never panics (what does not parse is a finding).
+    #[test]
+    fn hostile_input_never_panics() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+        let mut samples: Vec<Vec<u8>> = Vec::new();
+        for dir in ["lint/sample", "lint/sample/profiles", "reference"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() && std::fs::metadata(&path).unwrap().len() < 20_000 {
+                    samples.push(std::fs::read(path).unwrap());
+                }
+            }
+        }
+        let seed = std::env::var("CINCH_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x2545_f491_4f6c_dd1d_u64);
+        let mut state = seed;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        const SPECIAL: &[u8] = b"{}[](),:;\"'\\#\n\t @$*-=<>&|";
+        for round in 0..3000 {
+            let mut bytes = samples[(next() % samples.len() as u64) as usize].clone();
+            match round % 3 {
+                0 => bytes.truncate((next() % (bytes.len() as u64 + 1)) as usize),
+                1 => {
+                    for _ in 0..1 + next() % 8 {
+                        if bytes.is_empty() {
+                            break;
+                        }
+                        let at = (next() % bytes.len() as u64) as usize;
+                        bytes[at] = SPECIAL[(next() % SPECIAL.len() as u64) as usize];
+                    }
+                }
+                _ => bytes = (0..next() % 400).map(|_| next() as u8).collect(),
+            }
+            for kind in Kind::ALL {
+                let linted = lint_file(kind, "fuzz", &bytes, &Env::default());
+                for finding in &linted.findings {
+                    assert!(finding.pos.line >= 1 && finding.pos.col >= 1, "seed {seed} round {round}: {finding:?}");
+                }
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
     doc: "\
 What it checks: a `capability` rule allows sys_admin, sys_module, sys_ptrace, sys_rawio,
 sys_boot, sys_time, net_admin, dac_read_search, bpf, perfmon, mac_admin, mac_override,
-syslog or sys_pacct, or is a bare `capability,` (all of them).
+syslog or sys_pacct (a bare `capability,` is AA010).
 
 Why it matters: AppArmor is the second lock after the capability set; allowing these here
 means one mistake in `--cap-add` is enough.
@@ -27,10 +27,6 @@ Example:
 pub fn check(statements: &[Statement], c: &mut Check) {
     for rule in allows(statements) {
         if rule.keyword() != "capability" {
-            continue;
-        }
-        if rule.words.len() == 1 {
-            c.report(&RULE, rule.pos, "capability without names allows every capability");
             continue;
         }
         for name in &rule.words[1..] {

@@ -1,6 +1,7 @@
 //! AppArmor profile rules. Each reads the profile's statements; AA009
 //! (does-not-compile) is run by the caller, who can run apparmor_parser.
 
+pub mod all_capabilities;
 pub mod all_files;
 pub mod change_profile_unconfined;
 pub mod complain_or_unconfined;
@@ -25,6 +26,7 @@ pub static RULES: &[AppArmorRule] = &[
     (&ptrace_without_peer::RULE, ptrace_without_peer::check),
     (&write_everything::RULE, write_everything::check),
     (&all_files::RULE, all_files::check),
+    (&all_capabilities::RULE, all_capabilities::check),
 ];
 
 /// The allow rules (not `deny`).

@@ -15,7 +15,9 @@ What it checks: an allowing entry (`SCMP_ACT_ALLOW` or `SCMP_ACT_LOG`, with no `
 and not limited to containers given a capability with `includes.caps`) lists one of: the mount
 family and the new mount API, kexec, module loading, bpf, the keyctl family, unshare, setns,
 clone (unfiltered) and clone3, open_by_handle_at, perf_event_open, userfaultfd, io_uring,
-iopl/ioperm, reboot, swapon/swapoff, clock setting, or personality (unfiltered).
+iopl/ioperm, reboot, swapon/swapoff, clock setting (clock_settime, settimeofday, stime; not
+clock_adjtime, whose read-only use is common and whose changes the kernel checks for
+CAP_SYS_TIME), or personality (unfiltered).
 
 Why it matters: these are how container escapes and kernel exploits start: new namespaces and
 mounts, kernel code, other processes' keys, raw hardware. Docker's default profile allows them
@@ -72,8 +74,6 @@ pub const DANGEROUS: &[(&str, &str)] = &[
     ("clock_settime64", "sets the host's clock"),
     ("settimeofday", "sets the host's clock"),
     ("stime", "sets the host's clock"),
-    ("clock_adjtime", "adjusts the host's clock"),
-    ("clock_adjtime64", "adjusts the host's clock"),
     ("personality", "changes the execution domain (e.g. turns off ASLR) when its argument is not filtered"),
 ];
 
