@@ -7,11 +7,13 @@ use crate::apparmor_parser;
 use crate::exit;
 use crate::output::PendingOutput;
 use anyhow::{anyhow, Context, Result};
-use cinch_profiles::lint::{self, output, Config, Env, Finding, Kind, Linted, Severity};
+use cinch_profiles::lint::{self, output, Config, Env, FileLint, Finding, Kind, Linted, Severity};
 use clap::{Args, ValueEnum};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Check security artifacts: seccomp, AppArmor, userns, Dockerfiles, compose, run flags, OCI.
 ///
@@ -102,6 +104,11 @@ impl KindArg {
 /// Directories a walk never enters.
 const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
 
+/// A walk skips larger files: no artifact it lints is this big, and images,
+/// archives and build output often are. (A file named on the command line is
+/// always read.)
+const WALK_MAX_BYTES: u64 = 1 << 20;
+
 pub fn run(args: LintArgs) -> Result<u8> {
     let config = read_config(args.config.as_deref())?;
     let output = args.output.as_deref().map(PendingOutput::reserve).transpose()?;
@@ -139,31 +146,36 @@ pub fn run(args: LintArgs) -> Result<u8> {
             Err(e) => Err(e.to_string().trim_start_matches("apparmor_parser refuses it: ").to_string()),
         }
     };
-    let env = Env { compile_apparmor: parser.as_ref().map(|_| &compile as &dyn Fn(&str) -> std::result::Result<(), String>) };
+    let env = Env { compile_apparmor: parser.as_ref().map(|_| &compile as &lint::Compile) };
 
+    // In rounds: every queued file not seen yet is linted (on all cores:
+    // apparmor_parser takes most of the time), then the seccomp profiles
+    // they reference are queued for the next round.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     let mut linted: Vec<Linted> = Vec::new();
     let mut extra: Vec<Finding> = Vec::new();
     let mut at = 0;
     while at < queue.len() {
-        let (path, kind) = queue[at].clone();
-        at += 1;
-        let identity = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        if !seen.insert(identity) {
-            continue;
-        }
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let shown = show(&path);
-        let lint = lint::lint_file(kind, &shown, &bytes, &env);
-        for reference in &lint.references {
-            let target = resolve(&path, &reference.path);
-            if target.is_file() {
-                queue.push((target, Kind::Seccomp));
-            } else {
-                extra.push(lint::missing_reference(&shown, reference));
+        let round: Vec<(PathBuf, Kind)> = queue[at..]
+            .iter()
+            .filter(|(path, _)| seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())))
+            .cloned()
+            .collect();
+        at = queue.len();
+        for ((path, kind), result) in round.iter().zip(lint_all(&round, &env, workers)) {
+            let (bytes, lint) = result?;
+            let shown = show(path);
+            for reference in &lint.references {
+                let target = resolve(path, &reference.path);
+                if target.is_file() {
+                    queue.push((target, Kind::Seccomp));
+                } else {
+                    extra.push(lint::missing_reference(&shown, reference));
+                }
             }
+            linted.push(Linted { path: shown, kind: *kind, text: String::from_utf8_lossy(&bytes).into_owned(), lint });
         }
-        linted.push(Linted { path: shown, kind, text: String::from_utf8_lossy(&bytes).into_owned(), lint });
     }
     if parser.is_none() && linted.iter().any(|f| f.kind == Kind::Apparmor) {
         eprintln!("cinch lint: apparmor_parser is not installed, so AppArmor profiles were not compiled (AA009 skipped)");
@@ -193,6 +205,31 @@ pub fn run(args: LintArgs) -> Result<u8> {
     Ok(if report.worst().is_some_and(|worst| worst >= threshold) { exit::FINDINGS } else { exit::OK })
 }
 
+/// Reads and lints `files` on `workers` threads; results in the same order.
+fn lint_all(files: &[(PathBuf, Kind)], env: &Env, workers: usize) -> Vec<Result<(Vec<u8>, FileLint)>> {
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<(Vec<u8>, FileLint)>>>> = files.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers.clamp(1, files.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((path, kind)) = files.get(i) else { break };
+                let result = std::fs::read(path)
+                    .with_context(|| format!("cannot read {}", path.display()))
+                    .map(|bytes| {
+                        let lint = lint::lint_file(*kind, &show(path), &bytes, env);
+                        (bytes, lint)
+                    });
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| slot.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Err(anyhow!("a lint worker stopped"))))
+        .collect()
+}
+
 fn read_config(explicit: Option<&Path>) -> Result<Config> {
     let path = match explicit {
         Some(path) => path.to_path_buf(),
@@ -203,8 +240,8 @@ fn read_config(explicit: Option<&Path>) -> Result<Config> {
     Ok(lint::config::parse(&text, &path.display().to_string())?)
 }
 
-/// The files under `dir`, sorted, skipping hidden entries, build output and
-/// symlinked directories.
+/// The files under `dir`, sorted, skipping hidden entries, build output,
+/// symlinked directories and files over WALK_MAX_BYTES.
 fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -225,7 +262,8 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
                 files.extend(walk(&path)?);
             }
         } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
-            if name != ".cinch.toml" {
+            let small = std::fs::metadata(&path).is_ok_and(|m| m.len() <= WALK_MAX_BYTES);
+            if small && name != ".cinch.toml" {
                 files.push(path);
             }
         }

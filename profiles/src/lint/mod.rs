@@ -28,12 +28,14 @@ use parse::subid::SubRange;
 use parse::tree::Node;
 use rules::general::{bad_suppression, missing_reference, unparsable};
 
+/// Compiles an AppArmor profile: Err(the parser's message) when it refuses it.
+pub type Compile = dyn Fn(&str) -> Result<(), String> + Sync;
+
 /// What the caller can do that a pure library cannot.
 #[derive(Default)]
 pub struct Env<'a> {
-    /// Compiles an AppArmor profile: Err(parser message) when it refuses it.
     /// None when apparmor_parser is not installed (AA009 is then skipped).
-    pub compile_apparmor: Option<&'a dyn Fn(&str) -> Result<(), String>>,
+    pub compile_apparmor: Option<&'a Compile>,
 }
 
 /// A file named by another (`--security-opt seccomp=FILE`), to lint too.
