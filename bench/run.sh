@@ -6,7 +6,7 @@
 #
 #   bench/run.sh [--runs N] [--storm CALLS] [--jobs N] [--paths N]     as root
 #
-# Takes about 10 minutes with the defaults (strace on the storm is most of it).
+# Takes about 15 minutes with the defaults (strace on the storm is most of it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
