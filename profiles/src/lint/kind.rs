@@ -51,7 +51,7 @@ impl Kind {
 
     /// Whether the format has `#` comments (and so inline suppressions).
     pub fn has_comments(self) -> bool {
-        matches!(self, Kind::Apparmor | Kind::Dockerfile | Kind::Compose | Kind::Shell | Kind::Subid)
+        matches!(self, Kind::Apparmor | Kind::Dockerfile | Kind::Compose | Kind::Shell)
     }
 }
 
