@@ -55,11 +55,20 @@ impl Kind {
     }
 }
 
+/// Source code, documentation, templates and test snapshots: they mention
+/// `docker run` or `profile x {` without being artifacts (`--kind` still
+/// lints one on purpose).
+const NOT_ARTIFACTS: &[&str] =
+    &["rs", "go", "py", "js", "ts", "c", "h", "md", "rst", "html", "snap", "hbs", "tmpl", "j2", "tpl", "toml", "lock"];
+
 /// The kind of `path`, from its name, else from `text`; None when it is none
 /// of them (a directory walk skips such files).
 pub fn detect(path: &Path, text: &str) -> Option<Kind> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if NOT_ARTIFACTS.contains(&extension.as_str()) {
+        return None;
+    }
     if name == "dockerfile" || name == "containerfile" || name.starts_with("dockerfile.") || name.starts_with("containerfile.")
         || extension == "dockerfile" || extension == "containerfile"
     {
@@ -138,5 +147,8 @@ mod tests {
         assert_eq!(k("notes.txt", "nothing here"), None);
         assert_eq!(k("other.json", "{\"a\": 1}"), None);
         assert_eq!(k("broken.json", "{\"a\": "), Some(Kind::Seccomp));
+        assert_eq!(k("src/dockerfile.rs", "docker run x"), None);
+        assert_eq!(k("README.md", "profile p {\n}\ndocker run x"), None);
+        assert_eq!(k("templates/Containerfile.hbs", "FROM scratch"), None);
     }
 }
