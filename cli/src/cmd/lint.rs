@@ -6,10 +6,10 @@
 use crate::apparmor_parser;
 use crate::exit;
 use crate::output::PendingOutput;
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use cinch_profiles::lint::{self, output, Config, Env, FileLint, Finding, Kind, Linted, Severity};
 use clap::{Args, ValueEnum};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -114,28 +114,14 @@ pub fn run(args: LintArgs) -> Result<u8> {
     let output = args.output.as_deref().map(PendingOutput::reserve).transpose()?;
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
 
-    // (path as shown, kind) of every file to lint, named files first.
-    let mut queue: Vec<(PathBuf, Kind)> = Vec::new();
+    // Every file to lint, named files first, with what decides its kind.
+    let mut queue: Vec<(PathBuf, Source)> = Vec::new();
     for path in &paths {
         let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.is_dir() {
-            for file in walk(path)? {
-                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-                if let Some(kind) = lint::kind::detect(&file, &String::from_utf8_lossy(&bytes)) {
-                    queue.push((file, kind));
-                }
-            }
+            queue.extend(walk(path)?.into_iter().map(|file| (file, Source::Walked)));
         } else {
-            let kind = match args.kind {
-                Some(kind) => kind.kind(),
-                None => {
-                    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-                    lint::kind::detect(path, &String::from_utf8_lossy(&bytes)).ok_or_else(|| {
-                        anyhow!("{}: cannot tell what kind of file this is; give --kind (cinch lint --help lists them)", path.display())
-                    })?
-                }
-            };
-            queue.push((path.clone(), kind));
+            queue.push((path.clone(), Source::Named(args.kind.map(KindArg::kind))));
         }
     }
 
@@ -157,37 +143,38 @@ pub fn run(args: LintArgs) -> Result<u8> {
     let mut extra: Vec<Finding> = Vec::new();
     let mut at = 0;
     while at < queue.len() {
-        let round: Vec<(PathBuf, Kind)> = queue[at..]
+        let round: Vec<(PathBuf, Source)> = queue[at..]
             .iter()
             .filter(|(path, _)| seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())))
             .cloned()
             .collect();
         at = queue.len();
-        for ((path, kind), result) in round.iter().zip(lint_all(&round, &env, workers)) {
-            let (bytes, lint) = result?;
+        for ((path, _), result) in round.iter().zip(lint_all(&round, &env, workers)) {
+            // None: a walked file of no known kind.
+            let Some((kind, bytes, lint)) = result? else { continue };
             let shown = show(path);
             for reference in &lint.references {
                 let target = resolve(path, &reference.path);
                 if target.is_file() {
-                    queue.push((target, Kind::Seccomp));
+                    queue.push((target, Source::Reference));
                 } else {
                     extra.push(lint::missing_reference(&shown, reference));
                 }
             }
-            linted.push(Linted { path: shown, kind: *kind, text: String::from_utf8_lossy(&bytes).into_owned(), lint });
+            linted.push(Linted { path: shown, kind, text: String::from_utf8_lossy(&bytes).into_owned(), lint });
         }
     }
     if parser.is_none() && linted.iter().any(|f| f.kind == Kind::Apparmor) {
         eprintln!("cinch lint: apparmor_parser is not installed, so AppArmor profiles were not compiled (AA009 skipped)");
     }
 
-    let sources: BTreeMap<String, String> = linted.iter().map(|f| (f.path.clone(), f.text.clone())).collect();
-    let report = lint::finish(linted, extra, &config);
+    let report = lint::finish(&linted, extra, &config);
     let version = env!("CARGO_PKG_VERSION");
     let text = match args.format {
         Format::Tty => {
             let color = output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            output::tty::render(&report, &|path| sources.get(path).map(String::as_str), color)
+            let source = |path: &str| linted.iter().find(|f| f.path == path).map(|f| f.text.as_str());
+            output::tty::render(&report, &source, color)
         }
         Format::Json => output::json::render(&report, version),
         Format::Sarif => output::sarif::render(&report, version),
@@ -205,22 +192,31 @@ pub fn run(args: LintArgs) -> Result<u8> {
     Ok(if report.worst().is_some_and(|worst| worst >= threshold) { exit::FINDINGS } else { exit::OK })
 }
 
-/// Reads and lints `files` on `workers` threads; results in the same order.
-fn lint_all(files: &[(PathBuf, Kind)], env: &Env, workers: usize) -> Vec<Result<(Vec<u8>, FileLint)>> {
+/// How a file came to be linted, which decides how its kind is known.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// Named on the command line, with `--kind` if given: detected otherwise,
+    /// and an error when that fails.
+    Named(Option<Kind>),
+    /// Found by walking a directory: skipped when of no known kind.
+    Walked,
+    /// A `seccomp=FILE` a linted file references.
+    Reference,
+}
+
+/// What linting one file gave: None for a walked file of no known kind.
+type Outcome = Result<Option<(Kind, Vec<u8>, FileLint)>>;
+
+/// Reads, detects and lints `files` on `workers` threads; results in order.
+fn lint_all(files: &[(PathBuf, Source)], env: &Env, workers: usize) -> Vec<Outcome> {
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<(Vec<u8>, FileLint)>>>> = files.iter().map(|_| Mutex::new(None)).collect();
+    let slots: Vec<Mutex<Option<Outcome>>> = files.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers.clamp(1, files.len().max(1)) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((path, kind)) = files.get(i) else { break };
-                let result = std::fs::read(path)
-                    .with_context(|| format!("cannot read {}", path.display()))
-                    .map(|bytes| {
-                        let lint = lint::lint_file(*kind, &show(path), &bytes, env);
-                        (bytes, lint)
-                    });
-                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                let Some((path, source)) = files.get(i) else { break };
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(lint_one(path, *source, env));
             });
         }
     });
@@ -228,6 +224,21 @@ fn lint_all(files: &[(PathBuf, Kind)], env: &Env, workers: usize) -> Vec<Result<
         .into_iter()
         .map(|slot| slot.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Err(anyhow!("a lint worker stopped"))))
         .collect()
+}
+
+fn lint_one(path: &Path, source: Source, env: &Env) -> Outcome {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let kind = match source {
+        Source::Named(Some(kind)) => kind,
+        Source::Reference => Kind::Seccomp,
+        Source::Named(None) | Source::Walked => match lint::kind::detect(path, &String::from_utf8_lossy(&bytes)) {
+            Some(kind) => kind,
+            None if matches!(source, Source::Walked) => return Ok(None),
+            None => bail!("{}: cannot tell what kind of file this is; give --kind (cinch lint --help lists them)", path.display()),
+        },
+    };
+    let lint = lint::lint_file(kind, &show(path), &bytes, env);
+    Ok(Some((kind, bytes, lint)))
 }
 
 fn read_config(explicit: Option<&Path>) -> Result<Config> {

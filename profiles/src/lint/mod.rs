@@ -77,7 +77,7 @@ fn lint_text(kind: Kind, text: &str, env: &Env, c: &mut Check, out: &mut FileLin
         Kind::Seccomp | Kind::Oci | Kind::DaemonJson => {
             let node = match parse::json::parse(text) {
                 Ok(node) if node.is_object() => node,
-                Ok(node) => return c.report(&unparsable::RULE, node.pos, format!("a {what} file is a JSON object")),
+                Ok(node) => return c.report(&unparsable::RULE, node.pos, format!("a {what} file must be a JSON object")),
                 Err(e) => return c.report(&unparsable::RULE, e.pos, format!("not valid JSON: {}", e.message)),
             };
             match kind {
@@ -127,7 +127,7 @@ fn lint_text(kind: Kind, text: &str, env: &Env, c: &mut Check, out: &mut FileLin
                 Err(e) => return c.report(&unparsable::RULE, e.pos, format!("not valid YAML: {}", e.message)),
             };
             let Some(services) = root.get("services") else {
-                return c.report(&unparsable::RULE, root.pos, "a compose file has a services: map");
+                return c.report(&unparsable::RULE, root.pos, "a compose file must have a services: map");
             };
             for service in services.members() {
                 let run = run_config::from_compose_service(service.key_pos, &service.value);
@@ -193,14 +193,14 @@ impl Report {
 
 /// Runs the rules that read several files together, then applies inline
 /// suppressions, the config's ignores and its severity overrides.
-pub fn finish(files: Vec<Linted>, extra: Vec<Finding>, config: &Config) -> Report {
+pub fn finish(files: &[Linted], extra: Vec<Finding>, config: &Config) -> Report {
     let mut report = Report { files: files.len(), ..Report::default() };
     let subids: Vec<(&str, &[SubRange])> = files
         .iter()
         .filter_map(|f| Some((f.path.rsplit('/').next().unwrap_or(&f.path), f.lint.subids.as_deref()?)))
         .collect();
     let mut cross = Vec::new();
-    for file in &files {
+    for file in files {
         if let Some(daemon) = &file.lint.daemon {
             if !subids.is_empty() {
                 let mut c = Check::new(&file.path);
@@ -211,10 +211,10 @@ pub fn finish(files: Vec<Linted>, extra: Vec<Finding>, config: &Config) -> Repor
     }
     let mut all: Vec<Finding> = extra;
     all.extend(cross);
-    for file in &files {
+    for file in files {
         all.extend(file.lint.findings.iter().cloned());
     }
-    for file in &files {
+    for file in files {
         if !file.kind.has_comments() {
             continue;
         }
@@ -222,7 +222,9 @@ pub fn finish(files: Vec<Linted>, extra: Vec<Finding>, config: &Config) -> Repor
         for s in &inline {
             let unknown: Vec<&str> = s.rules.iter().map(String::as_str).filter(|id| rules::find(id).is_none()).collect();
             let mut c = Check::new(&file.path);
-            if s.rules.is_empty() || !unknown.is_empty() {
+            if s.rules.is_empty() {
+                c.report(&bad_suppression::RULE, s.pos, "cinch: ignore= names no rule: nothing is suppressed");
+            } else if !unknown.is_empty() {
                 c.report(&bad_suppression::RULE, s.pos, format!("unknown rule in cinch: ignore= ({}): nothing is suppressed", unknown.join(", ")));
             } else if s.reason.is_empty() {
                 c.report(&bad_suppression::RULE, s.pos, format!("cinch: ignore={} has no reason: nothing is suppressed", s.rules.join(",")));

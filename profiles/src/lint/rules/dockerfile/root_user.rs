@@ -26,7 +26,7 @@ Example:
 };
 
 /// The last USER of `stage`, or of the earlier stage it is built FROM.
-fn user_of<'a>(file: &'a Dockerfile, stage: usize) -> Option<&'a Instruction> {
+fn user_of(file: &Dockerfile, stage: usize) -> Option<&Instruction> {
     let s = &file.stages[stage];
     if let Some(user) = s.instructions.iter().rev().find(|i| i.keyword == "USER") {
         return Some(user);
