@@ -286,3 +286,12 @@ fn explain_prints_a_rule_and_lists_them() {
     assert_eq!(out.status.code(), Some(2));
     assert!(output_text(&out).contains("no rule \"NOPE1\""));
 }
+
+#[test]
+fn the_readme_lists_every_rule() {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    for rule in cinch_profiles::lint::rules::all() {
+        let row = format!("| {} | {} | {} | {} | {} |", rule.id, rule.name, rule.group.as_str(), rule.severity, rule.summary);
+        assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
+    }
+}
