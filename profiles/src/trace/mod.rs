@@ -204,10 +204,13 @@ impl Trace {
     /// Every path decodes, a truncated path is the only kind without a
     /// leading `/`, and every errno is a name.
     fn validate_files(&self, text: &str) -> Result<(), TraceError> {
+        // The line is looked for only once something is wrong: finding it
+        // for every path would make loading a large trace quadratic.
         let check = |section: &str, path: &str, truncated: bool| -> Result<(), TraceError> {
-            let from = text.find(&format!("\"{section}\"")).unwrap_or(0);
-            let line = line_of_key(text, path, from);
-            let bad = |message: String| TraceError::BadPath { line, path: path.to_string(), message };
+            let bad = |message: String| {
+                let from = text.find(&format!("\"{section}\"")).unwrap_or(0);
+                TraceError::BadPath { line: line_of_key(text, path, from), path: path.to_string(), message }
+            };
             crate::path::decode(path).map_err(|e| bad(e.to_string()))?;
             if truncated == path.starts_with('/') {
                 return Err(bad(if truncated {
@@ -240,7 +243,7 @@ impl Trace {
     fn validate_syscalls(&self, text: &str) -> Result<(), TraceError> {
         let syscalls_at = text.find("\"syscalls\"").unwrap_or(0);
         for (name, usage) in &self.syscalls {
-            let line = line_of_key(text, name, syscalls_at);
+            let line = line_of_key(text, name, syscalls_at); // a few hundred syscalls at most
             if self.host.arch.syscall_number(name).is_none() {
                 return Err(TraceError::UnknownSyscall {
                     line,
