@@ -479,7 +479,7 @@ fn measure(root: &Path, tools: &Tools, options: &Options) -> Result<String, Stri
     let mut report = String::new();
     let _ = writeln!(report, "# Benchmark results\n");
     let _ = writeln!(report, "Written by `bench/run.sh` on {} (UTC). Reproduce, as root:\n", today());
-    let _ = writeln!(report, "    bench/run.sh        # or: bench/run.sh --runs 5\n");
+    let _ = writeln!(report, "    bench/run.sh        # or: bench/run.sh --runs 9, for less noise\n");
     let _ = writeln!(report, "## Machine\n\n{}", machine());
     let _ = writeln!(
         report,
