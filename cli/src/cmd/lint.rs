@@ -8,6 +8,7 @@ use crate::exit;
 use crate::output::PendingOutput;
 use anyhow::{anyhow, bail, Context, Result};
 use cinch_profiles::lint::{self, output, Config, Env, FileLint, Finding, Kind, Linted, Severity};
+use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -38,8 +39,8 @@ pub struct LintArgs {
 
     /// Treat every named file as this kind instead of detecting it
     /// (files found by walking a directory are still detected)
-    #[arg(long, value_enum)]
-    kind: Option<KindArg>,
+    #[arg(long, value_parser = kind_parser())]
+    kind: Option<Kind>,
 
     /// tty: for people; json: stable schema; sarif: SARIF 2.1.0 for code
     /// scanning; github: workflow annotations
@@ -74,31 +75,10 @@ pub enum FailOn {
     Note,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KindArg {
-    Seccomp,
-    Oci,
-    Apparmor,
-    DaemonJson,
-    Subid,
-    Dockerfile,
-    Compose,
-    Shell,
-}
-
-impl KindArg {
-    fn kind(self) -> Kind {
-        match self {
-            KindArg::Seccomp => Kind::Seccomp,
-            KindArg::Oci => Kind::Oci,
-            KindArg::Apparmor => Kind::Apparmor,
-            KindArg::DaemonJson => Kind::DaemonJson,
-            KindArg::Subid => Kind::Subid,
-            KindArg::Dockerfile => Kind::Dockerfile,
-            KindArg::Compose => Kind::Compose,
-            KindArg::Shell => Kind::Shell,
-        }
-    }
+/// `--kind`: the names of [`Kind`], listed in the help.
+fn kind_parser() -> impl TypedValueParser<Value = Kind> {
+    clap::builder::PossibleValuesParser::new(Kind::ALL.map(Kind::as_str))
+        .map(|name| Kind::parse(&name).expect("a name from Kind::ALL"))
 }
 
 /// Directories a walk never enters.
@@ -121,7 +101,7 @@ pub fn run(args: LintArgs) -> Result<u8> {
         if meta.is_dir() {
             queue.extend(walk(path)?.into_iter().map(|file| (file, Source::Walked)));
         } else {
-            queue.push((path.clone(), Source::Named(args.kind.map(KindArg::kind))));
+            queue.push((path.clone(), Source::Named(args.kind)));
         }
     }
 

@@ -64,13 +64,39 @@ fn is_perms(word: &str) -> bool {
     !word.is_empty() && word.chars().all(|c| "rwaklmixuUpPcCdDbB".contains(c))
 }
 
+/// Whether the text read so far is inside a quoted name (`"..."`, where `\`
+/// escapes the next character).
+#[derive(Default)]
+struct Quoting {
+    quoted: bool,
+    escaped: bool,
+}
+
+impl Quoting {
+    /// Takes the next character: true when it belongs to a quoted name,
+    /// its quotes included.
+    fn take(&mut self, c: char) -> bool {
+        if !self.quoted {
+            self.quoted = c == '"';
+            return self.quoted;
+        }
+        if self.escaped {
+            self.escaped = false;
+        } else if c == '\\' {
+            self.escaped = true;
+        } else if c == '"' {
+            self.quoted = false;
+        }
+        true
+    }
+}
+
 pub fn parse(text: &str) -> Result<Vec<Statement>, (Pos, String)> {
     let mut statements = Vec::new();
     let mut current = String::new();
     let mut start = Pos::START;
     let mut line_statement = false; // ends at the end of its line (include, variable)
-    let mut quoted = false;
-    let mut escaped = false;
+    let mut quoting = Quoting::default();
     let mut alternation = 0usize; // depth of `{a,b}` and `@{VAR}` braces
     let mut blocks = 0usize;
     let mut parens = 0usize; // `flags=(a, b)`, `signal (send, receive)`
@@ -82,7 +108,7 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, (Pos, String)> {
         let pos = Pos::new(line, col);
         let at_start = current.trim().is_empty();
         if c == '\n' {
-            if quoted {
+            if quoting.quoted {
                 return Err((pos, "a line ends inside a quoted name".into()));
             }
             if line_statement {
@@ -97,18 +123,6 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, (Pos, String)> {
             last = c;
             continue;
         }
-        if quoted {
-            current.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                quoted = false;
-            }
-            last = c;
-            continue;
-        }
         if at_start && !c.is_whitespace() {
             start = pos;
             let rest: String = std::iter::once(c).chain(chars.clone().take_while(|&c| c != '\n')).collect();
@@ -117,6 +131,11 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, (Pos, String)> {
                 || word == "include"
                 || (word.starts_with("@{") && rest.contains('=') && !rest.trim_end().ends_with(','));
         }
+        if quoting.take(c) {
+            current.push(c);
+            last = c;
+            continue;
+        }
         match c {
             '#' if !line_statement => {
                 // A comment: skip to the end of the line.
@@ -124,10 +143,6 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, (Pos, String)> {
                     chars.next();
                 }
                 continue;
-            }
-            '"' => {
-                quoted = true;
-                current.push(c);
             }
             '{' if alternation > 0 || !(last.is_whitespace() || current.trim().is_empty()) => {
                 alternation += 1;
@@ -171,7 +186,7 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, (Pos, String)> {
         }
         last = c;
     }
-    if quoted {
+    if quoting.quoted {
         return Err((start, "the file ends inside a quoted name".into()));
     }
     if line_statement {
@@ -209,27 +224,12 @@ fn rule(text: &str, pos: Pos) -> Statement {
 fn split_words(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
-    let mut quoted = false;
-    let mut escaped = false;
+    let mut quoting = Quoting::default();
     for c in text.chars() {
-        if quoted {
+        if quoting.take(c) || !c.is_whitespace() {
             word.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                quoted = false;
-            }
-        } else if c.is_whitespace() {
-            if !word.is_empty() {
-                words.push(std::mem::take(&mut word));
-            }
-        } else {
-            if c == '"' {
-                quoted = true;
-            }
-            word.push(c);
+        } else if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
         }
     }
     if !word.is_empty() {
