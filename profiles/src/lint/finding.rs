@@ -127,10 +127,6 @@ impl<'a> Check<'a> {
         });
     }
 
-    pub fn path(&self) -> &str {
-        self.path
-    }
-
     pub fn into_findings(self) -> Vec<Finding> {
         self.findings
     }
