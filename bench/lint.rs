@@ -28,7 +28,11 @@ fn option(name: &str, default: usize) -> Result<usize, String> {
 
 /// Every fixture file, with the name it must keep for its kind to be detected.
 fn fixture_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(|e| e.to_string())?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| e.to_string())?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -67,7 +71,11 @@ fn run() -> Result<(), String> {
         let mut samples = Vec::new();
         for _ in 0..runs {
             let mut command = Command::new(cinch);
-            command.args(["lint", "--format", "json"]).arg(dir).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+            command
+                .args(["lint", "--format", "json"])
+                .arg(dir)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
             let start = Instant::now();
             let status = command.status().map_err(|e| e.to_string())?;
             samples.push(start.elapsed().as_secs_f64());
@@ -119,5 +127,9 @@ fn run() -> Result<(), String> {
 }
 
 fn date() -> String {
-    Command::new("date").args(["-u", "+%F"]).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
+    Command::new("date")
+        .args(["-u", "+%F"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }

@@ -51,7 +51,8 @@ struct Options {
 }
 
 fn parse_options() -> Result<Options, String> {
-    let mut options = Options { out: PathBuf::from("bench/RESULTS.md"), runs: 5, storm: 1_000_000, jobs: 10, paths: 100_000 };
+    let mut options =
+        Options { out: PathBuf::from("bench/RESULTS.md"), runs: 5, storm: 1_000_000, jobs: 10, paths: 100_000 };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -228,9 +229,9 @@ fn storm_run(tools: &Tools, tracer: Tracer, calls: u64) -> Result<Sample, String
     }
     let (ok, rss, cpu) = spawn_watched(command)?.finish()?;
     let text = std::fs::read_to_string(&log).map_err(|e| e.to_string())?;
-    let nanos = text
-        .lines()
-        .find_map(|l| l.strip_prefix("syscall-storm: ")?.split(" calls in ").nth(1)?.strip_suffix(" ns")?.parse::<f64>().ok());
+    let nanos = text.lines().find_map(|l| {
+        l.strip_prefix("syscall-storm: ")?.split(" calls in ").nth(1)?.strip_suffix(" ns")?.parse::<f64>().ok()
+    });
     match (ok, nanos) {
         (true, Some(nanos)) => Ok(sample(tracer, nanos / 1e9, rss, cpu)),
         _ => Err(format!("storm under {} failed:\n{text}", tracer.name())),
@@ -271,7 +272,11 @@ fn worker_run(tools: &Tools, tracer: Tracer, jobs: usize) -> Result<Sample, Stri
         if output.status.success() {
             Ok(())
         } else {
-            Err(format!("mascot-client {args:?}: {}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+            Err(format!(
+                "mascot-client {args:?}: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ))
         }
     };
     let fasta = node.join("sequence/bench/current/bench.fasta");
@@ -281,7 +286,19 @@ fn worker_run(tools: &Tools, tracer: Tracer, jobs: usize) -> Result<Sample, Stri
         let start = Instant::now();
         for job in 0..jobs {
             let id = format!("job-{job}");
-            client(&["search", "--addr", &addr, "--db", "bench", "--fasta", fasta, "--id", &id, "--pick", &PICK.to_string()])?;
+            client(&[
+                "search",
+                "--addr",
+                &addr,
+                "--db",
+                "bench",
+                "--fasta",
+                fasta,
+                "--id",
+                &id,
+                "--pick",
+                &PICK.to_string(),
+            ])?;
         }
         Ok::<f64, String>(start.elapsed().as_secs_f64())
     })();
@@ -321,7 +338,8 @@ fn path_storm(tools: &Tools, paths: usize) -> Result<(usize, usize, u64, Sample)
     let text = std::fs::read_to_string(tools.work.join("bench-trace.json")).map_err(|e| e.to_string())?;
     let trace: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     let prefix = format!("{}/", dir.display());
-    let recorded = trace["files"].as_object().map_or(0, |files| files.keys().filter(|k| k.starts_with(&prefix)).count());
+    let recorded =
+        trace["files"].as_object().map_or(0, |files| files.keys().filter(|k| k.starts_with(&prefix)).count());
     let lost = trace["lost_events"].as_u64().unwrap_or(u64::MAX);
     std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())?;
     Ok((paths, recorded, lost, Sample { seconds, tracer_rss_kib: rss, tracer_cpu: cpu }))
@@ -348,7 +366,8 @@ fn medians(samples: &[Sample]) -> Sample {
 
 fn table(title: &str, unit: &str, rows: &[(Tracer, Sample)]) -> String {
     let base = rows.iter().find(|(t, _)| *t == Tracer::Untraced).map_or(f64::NAN, |(_, s)| s.seconds);
-    let mut out = format!("| {title} | {unit} (median) | × untraced | tracer peak RSS | tracer CPU |\n|---|---|---|---|---|\n");
+    let mut out =
+        format!("| {title} | {unit} (median) | × untraced | tracer peak RSS | tracer CPU |\n|---|---|---|---|---|\n");
     for (tracer, s) in rows {
         let (rss, cpu) = if *tracer == Tracer::Untraced {
             ("–".to_string(), "–".to_string())
@@ -411,9 +430,21 @@ fn profile_size(root: &Path, tools: &Tools) -> Result<String, String> {
     let _ = writeln!(text, "| worker (fixtures/traces/worker-container.json) | syscalls |\n|---|---|");
     let _ = writeln!(text, "| observed in the trace | {observed} |");
     let _ = writeln!(text, "| allowed by cinch's profile (observed + runc's floor) | {} |", ours.len());
-    let _ = writeln!(text, "| allowed by Docker's default profile, for an amd64 container with the default capabilities | {} |", docker.len());
-    let _ = writeln!(text, "| named by Docker's default profile, every architecture and capability | {} |", docker_all.len());
-    let _ = writeln!(text, "| allowed by cinch but not by Docker's default (amd64) | {} |", ours.difference(&docker).count());
+    let _ = writeln!(
+        text,
+        "| allowed by Docker's default profile, for an amd64 container with the default capabilities | {} |",
+        docker.len()
+    );
+    let _ = writeln!(
+        text,
+        "| named by Docker's default profile, every architecture and capability | {} |",
+        docker_all.len()
+    );
+    let _ = writeln!(
+        text,
+        "| allowed by cinch but not by Docker's default (amd64) | {} |",
+        ours.difference(&docker).count()
+    );
     Ok(text)
 }
 
@@ -429,7 +460,10 @@ fn run() -> Result<(), String> {
     let options = parse_options()?;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let root = root.canonicalize().map_err(|e| e.to_string())?;
-    let bin = PathBuf::from(std::env::var("CINCH_BENCH_BIN").map_err(|_| "CINCH_BENCH_BIN (the static fixtures' directory) is not set; use bench/run.sh")?);
+    let bin = PathBuf::from(
+        std::env::var("CINCH_BENCH_BIN")
+            .map_err(|_| "CINCH_BENCH_BIN (the static fixtures' directory) is not set; use bench/run.sh")?,
+    );
     let work = std::env::temp_dir().join(format!("cinch-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let tools = Tools {
@@ -513,20 +547,39 @@ fn measure(root: &Path, tools: &Tools, options: &Options) -> Result<String, Stri
         paths.tracer_cpu
     );
     let _ = writeln!(report, "## Profile size\n\n{}", profile_size(root, tools)?);
-    report.push_str(&targets(&storm_rows, &worker_rows, recorded as u64 + lost == opened as u64, lost, paths.tracer_rss_kib));
+    report.push_str(&targets(
+        &storm_rows,
+        &worker_rows,
+        recorded as u64 + lost == opened as u64,
+        lost,
+        paths.tracer_rss_kib,
+    ));
     Ok(report)
 }
 
 /// The README's targets against this run.
-fn targets(storm: &[(Tracer, Sample)], worker: &[(Tracer, Sample)], accounted: bool, lost: u64, path_rss: u64) -> String {
+fn targets(
+    storm: &[(Tracer, Sample)],
+    worker: &[(Tracer, Sample)],
+    accounted: bool,
+    lost: u64,
+    path_rss: u64,
+) -> String {
     let ratio = |rows: &[(Tracer, Sample)], t: Tracer| {
         let base = rows[0].1.seconds;
         rows.iter().find(|(x, _)| *x == t).map_or(f64::NAN, |(_, s)| s.seconds / base)
     };
-    let cinch_rss = storm.iter().chain(worker).filter(|(t, _)| *t == Tracer::Cinch).map(|(_, s)| s.tracer_rss_kib).max().unwrap_or(0);
+    let cinch_rss = storm
+        .iter()
+        .chain(worker)
+        .filter(|(t, _)| *t == Tracer::Cinch)
+        .map(|(_, s)| s.tracer_rss_kib)
+        .max()
+        .unwrap_or(0);
     let rss = cinch_rss.max(path_rss) as f64 / 1024.0;
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
-    let (worker_over, storm_cinch, storm_strace) = ((ratio(worker, Tracer::Cinch) - 1.0) * 100.0, ratio(storm, Tracer::Cinch), ratio(storm, Tracer::Strace));
+    let (worker_over, storm_cinch, storm_strace) =
+        ((ratio(worker, Tracer::Cinch) - 1.0) * 100.0, ratio(storm, Tracer::Cinch), ratio(storm, Tracer::Strace));
     format!(
         "## Targets\n\n| target | measured | |\n|---|---|---|\n\
          | worker-job overhead ≤ 5 % | {worker_over:+.1} % | {} |\n\
@@ -562,7 +615,10 @@ fn first_line(program: &str, args: &[&str]) -> String {
 
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map_or("unknown", |m| m.trim_start_matches([' ', '\t', ':']));
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map_or("unknown", |m| m.trim_start_matches([' ', '\t', ':']));
     let memory = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))

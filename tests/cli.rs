@@ -245,7 +245,13 @@ fn userns_picks_a_free_range_after_the_existing_ones() {
     std::fs::write(&subgid, "alice:100000:65536\ndockremap:165536:65536\n").unwrap();
     let out = dir.path().join("out");
     let (code, text) = run(&[
-        "generate", "userns", "--subuid", subuid.to_str().unwrap(), "--subgid", subgid.to_str().unwrap(), "-o",
+        "generate",
+        "userns",
+        "--subuid",
+        subuid.to_str().unwrap(),
+        "--subgid",
+        subgid.to_str().unwrap(),
+        "-o",
         out.to_str().unwrap(),
     ]);
     assert_eq!(code, Some(0), "{text}");

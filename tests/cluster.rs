@@ -60,7 +60,13 @@ fn the_master_key_is_restricted_and_the_scripts_parse() {
         }
     }
     let docker = std::fs::read_to_string(dir.path().join("node2/mascot-node-docker")).unwrap();
-    for flag in ["--read-only", "--cap-drop ALL", "--security-opt no-new-privileges", "--user 10001:10001", "-p 10.8.0.12:5001:5001"] {
+    for flag in [
+        "--read-only",
+        "--cap-drop ALL",
+        "--security-opt no-new-privileges",
+        "--user 10001:10001",
+        "-p 10.8.0.12:5001:5001",
+    ] {
         assert!(docker.contains(flag), "{flag} missing: {docker}");
     }
 }
@@ -100,7 +106,8 @@ fn the_forced_command_allows_only_start_stop_status_and_scp_into_sequence() {
         ("", None),
     ];
     for (command, allowed) in cases {
-        let out = Command::new("sh").arg(&ctl).env("SSH_ORIGINAL_COMMAND", command).env("PATH", &path).output().unwrap();
+        let out =
+            Command::new("sh").arg(&ctl).env("SSH_ORIGINAL_COMMAND", command).env("PATH", &path).output().unwrap();
         let text = output_text(&out);
         match allowed {
             Some(expected) => {

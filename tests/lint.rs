@@ -16,7 +16,11 @@ fn lint(args: &[&str]) -> (Option<i32>, String, String) {
 
 fn lint_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     let out = cinch().arg("lint").args(args).current_dir(dir).output().expect("run cinch lint");
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// The rule IDs of a `--format json` report.
@@ -38,7 +42,8 @@ fn rule_fixture(rule: &str, name: &str) -> Option<PathBuf> {
 
 #[test]
 fn every_rule_fires_on_its_bad_fixture_and_not_on_its_good_one() {
-    let parser_missing = !Path::new("/usr/sbin/apparmor_parser").exists() && !Path::new("/sbin/apparmor_parser").exists();
+    let parser_missing =
+        !Path::new("/usr/sbin/apparmor_parser").exists() && !Path::new("/sbin/apparmor_parser").exists();
     let rules = cinch_profiles::lint::rules::all();
     assert!(rules.len() >= 45, "{} rules", rules.len());
     let mut failures = Vec::new();
@@ -55,7 +60,12 @@ fn every_rule_fires_on_its_bad_fixture_and_not_on_its_good_one() {
             assert!(matches!(code, Some(0 | 1)), "{}: exit {code:?}: {stderr}", path.display());
             let fired = rule_ids(&stdout).iter().any(|id| id == rule.id);
             if fired != must_fire {
-                failures.push(format!("{}: {} {}:\n{stdout}", rule.id, path.display(), if must_fire { "did not fire" } else { "fired" }));
+                failures.push(format!(
+                    "{}: {} {}:\n{stdout}",
+                    rule.id,
+                    path.display(),
+                    if must_fire { "did not fire" } else { "fired" }
+                ));
             }
         }
     }
@@ -81,12 +91,15 @@ fn golden_output_in_every_format() {
 
 #[test]
 fn sarif_is_valid_sarif_2_1_0() {
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(workspace_root().join("fixtures/reference/sarif-schema-2.1.0.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("fixtures/reference/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
     let (_, stdout, _) = lint(&["--format", "sarif", "fixtures/lint/sample", "fixtures/lint/rules"]);
     let sarif: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> =
+        validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     // What GitHub code scanning needs beyond the schema: relative URIs, lines, rule help.
     let run = &sarif["runs"][0];
@@ -119,11 +132,21 @@ fn what_cinch_generates_for_the_worker_lints_without_errors() {
             let file = s(out.join(format!("{trace}-{format}.json")));
             generate(&["generate", "seccomp", "--trace", &trace_path, "--format", format, "-o", &file]);
         }
-        generate(&["generate", "apparmor", "--trace", &trace_path, "--name", "mascot-worker", "-o", &s(out.join(format!("{trace}.apparmor")))]);
+        generate(&[
+            "generate",
+            "apparmor",
+            "--trace",
+            &trace_path,
+            "--name",
+            "mascot-worker",
+            "-o",
+            &s(out.join(format!("{trace}.apparmor"))),
+        ]);
     }
     // The OCI format is the linux.seccomp object: lint it inside a config.json.
     for trace in traces {
-        let seccomp: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join(format!("{trace}-oci.json"))).unwrap()).unwrap();
+        let seccomp: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(format!("{trace}-oci.json"))).unwrap()).unwrap();
         std::fs::remove_file(out.join(format!("{trace}-oci.json"))).unwrap();
         let config = serde_json::json!({
             "ociVersion": "1.0.2",
@@ -136,17 +159,42 @@ fn what_cinch_generates_for_the_worker_lints_without_errors() {
                       "seccomp": seccomp}
         });
         std::fs::create_dir_all(out.join(format!("oci-{trace}"))).unwrap();
-        std::fs::write(out.join(format!("oci-{trace}/config.json")), serde_json::to_string_pretty(&config).unwrap()).unwrap();
+        std::fs::write(out.join(format!("oci-{trace}/config.json")), serde_json::to_string_pretty(&config).unwrap())
+            .unwrap();
     }
     let subuid = out.join("etc-subuid");
     std::fs::write(&subuid, "").unwrap();
-    generate(&["generate", "userns", "--user", "mascot-worker", "--subuid", &s(subuid.clone()), "--subgid", &s(subuid), "-o", &s(out.join("userns"))]);
-    generate(&["cluster", "--nodes", &s(workspace_root().join("fixtures/cluster/nodes.toml")), "-o", &s(out.join("cluster"))]);
+    generate(&[
+        "generate",
+        "userns",
+        "--user",
+        "mascot-worker",
+        "--subuid",
+        &s(subuid.clone()),
+        "--subgid",
+        &s(subuid),
+        "-o",
+        &s(out.join("userns")),
+    ]);
+    generate(&[
+        "cluster",
+        "--nodes",
+        &s(workspace_root().join("fixtures/cluster/nodes.toml")),
+        "-o",
+        &s(out.join("cluster")),
+    ]);
     let rootfs = out.join("rootfs");
     support::docker::populate_worker_rootfs(&rootfs);
     generate(&[
-        "recipe", "--binary", &s(fixture("mascot-worker")), "--trace", &s(workspace_root().join("fixtures/traces/worker-files.json")),
-        "--from", &s(rootfs.clone()), "-o", &s(out.join("recipe")),
+        "recipe",
+        "--binary",
+        &s(fixture("mascot-worker")),
+        "--trace",
+        &s(workspace_root().join("fixtures/traces/worker-files.json")),
+        "--from",
+        &s(rootfs.clone()),
+        "-o",
+        &s(out.join("recipe")),
     ]);
     std::fs::remove_dir_all(&rootfs).unwrap();
 
@@ -163,7 +211,8 @@ fn what_cinch_generates_for_the_worker_lints_without_errors() {
 #[test]
 fn dockers_own_profiles_lint_with_warnings_only() {
     let (code, stdout, stderr) = lint(&[
-        "--format", "json",
+        "--format",
+        "json",
         "fixtures/reference/docker-default-seccomp.json",
         "fixtures/reference/docker-default.apparmor",
     ]);
@@ -194,7 +243,8 @@ fn usage_and_io_errors_exit_2_and_keep_the_output() {
     std::fs::write(&config, "[severity]\nDF008 = \"loud\"\n").unwrap();
     let report = dir.path().join("report.json");
     std::fs::write(&report, "previous").unwrap();
-    let (code, _, stderr) = lint(&["--config", config.to_str().unwrap(), "-o", report.to_str().unwrap(), "fixtures/lint/sample"]);
+    let (code, _, stderr) =
+        lint(&["--config", config.to_str().unwrap(), "-o", report.to_str().unwrap(), "fixtures/lint/sample"]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("bad.toml: line 2: severity of DF008"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&report).unwrap(), "previous", "the previous report is kept");
@@ -291,7 +341,8 @@ fn explain_prints_a_rule_and_lists_them() {
 fn the_readme_lists_every_rule() {
     let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
     for rule in cinch_profiles::lint::rules::all() {
-        let row = format!("| {} | {} | {} | {} | {} |", rule.id, rule.name, rule.group.as_str(), rule.severity, rule.summary);
+        let row =
+            format!("| {} | {} | {} | {} | {} |", rule.id, rule.name, rule.group.as_str(), rule.severity, rule.summary);
         assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
     }
 }

@@ -14,8 +14,17 @@ use support::{cinch, fixture, output_text, require, require_root, workspace_root
 
 /// What Docker itself puts in every container's filesystem (`docker export`).
 const DOCKER_ADDED: &[&str] = &[
-    ".dockerenv", "dev", "dev/console", "dev/pts", "dev/shm", "etc/hostname", "etc/hosts", "etc/mtab",
-    "etc/resolv.conf", "proc", "sys",
+    ".dockerenv",
+    "dev",
+    "dev/console",
+    "dev/pts",
+    "dev/shm",
+    "etc/hostname",
+    "etc/hosts",
+    "etc/mtab",
+    "etc/resolv.conf",
+    "proc",
+    "sys",
 ];
 
 /// `cinch recipe` for the worker fixture and its recorded trace.
@@ -60,7 +69,15 @@ fn the_recipe_builds_runs_hardened_and_holds_only_its_files() {
     let out = worker_recipe(&rootfs, &recipe);
     assert!(out.status.success(), "{}", output_text(&out));
     let image = format!("cinch-test/recipe:{}", std::process::id());
-    docker(&["build", "-q", "-f", recipe.join("Containerfile").to_str().unwrap(), "-t", &image, recipe.to_str().unwrap()]);
+    docker(&[
+        "build",
+        "-q",
+        "-f",
+        recipe.join("Containerfile").to_str().unwrap(),
+        "-t",
+        &image,
+        recipe.to_str().unwrap(),
+    ]);
 
     // The image holds exactly the recipe's entries (plus what Docker adds to any container).
     let created = docker(&["create", &image]);
@@ -151,7 +168,10 @@ fn a_dynamic_executable_is_refused_then_shipped_with_its_libraries() {
     let out = cinch().args(["recipe", "--binary", "/usr/bin/true", "-o"]).arg(&recipe).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     let text = output_text(&out);
-    assert!(text.contains("dynamically linked") && text.contains("libc.so.6") && text.contains("--with-libs"), "{text}");
+    assert!(
+        text.contains("dynamically linked") && text.contains("libc.so.6") && text.contains("--with-libs"),
+        "{text}"
+    );
     assert!(!recipe.exists());
 
     let out = cinch().args(["recipe", "--binary", "/usr/bin/true", "--with-libs", "-o"]).arg(&recipe).output().unwrap();
@@ -163,7 +183,15 @@ fn a_dynamic_executable_is_refused_then_shipped_with_its_libraries() {
         return;
     }
     let image = format!("cinch-test/true:{}", std::process::id());
-    docker(&["build", "-q", "-f", recipe.join("Containerfile").to_str().unwrap(), "-t", &image, recipe.to_str().unwrap()]);
+    docker(&[
+        "build",
+        "-q",
+        "-f",
+        recipe.join("Containerfile").to_str().unwrap(),
+        "-t",
+        &image,
+        recipe.to_str().unwrap(),
+    ]);
     let run = Command::new("docker").args(["run", "--rm", "--network", "none", &image]).output().unwrap();
     assert!(run.status.success(), "the vendor-style image does not run: {}", output_text(&run));
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();

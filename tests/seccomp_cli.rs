@@ -55,7 +55,10 @@ fn a_bad_trace_is_refused_with_its_file_and_line_and_nothing_is_written() {
     let (code, _, stderr) =
         run(&["generate", "seccomp", "--trace", bad.to_str().unwrap(), "-o", output.to_str().unwrap()]);
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("bad.json: line ") && stderr.contains("\"accept5\" is not a syscall on x86_64"), "{stderr}");
+    assert!(
+        stderr.contains("bad.json: line ") && stderr.contains("\"accept5\" is not a syscall on x86_64"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read_to_string(&output).unwrap(), "previous profile", "output was touched");
 }
 
@@ -154,8 +157,16 @@ fn run_keeps_the_threaded_worker_serving_under_its_own_profile() {
     let listen = format!("127.0.0.1:{port}");
     let node_arg = node.to_str().unwrap();
     let tracing = Tracing::start(&[
-        "-o", trace.to_str().unwrap(), "--", worker.to_str().unwrap(), "--listen", &listen, "--node-dir", node_arg,
-        "--jobs", "1",
+        "-o",
+        trace.to_str().unwrap(),
+        "--",
+        worker.to_str().unwrap(),
+        "--listen",
+        &listen,
+        "--node-dir",
+        node_arg,
+        "--jobs",
+        "1",
     ]);
     run_job(port, &fasta, "traced");
     assert_eq!(tracing.finish().0, 0);

@@ -39,8 +39,21 @@ fn profiled_worker() -> &'static Profiled {
         let tracing = Tracing::start_subcommand(
             "profile",
             &[
-                "-o", out.to_str().unwrap(), "--", "docker", "run", "--rm", "--name", &name, "--network", "host",
-                worker_image(), "--listen", &listen, "--jobs", "1",
+                "-o",
+                out.to_str().unwrap(),
+                "--",
+                "docker",
+                "run",
+                "--rm",
+                "--name",
+                &name,
+                "--network",
+                "host",
+                worker_image(),
+                "--listen",
+                &listen,
+                "--jobs",
+                "1",
             ],
         );
         run_job(port, &demo_fasta(&node_dir(dir.path())), "profiled-job");
@@ -105,8 +118,17 @@ fn generated_profile_starts_the_worker_three_times_and_denies_escapes() {
         let seccomp = format!("seccomp={profile}");
         let _container = Container(name.clone());
         docker(&[
-            "run", "-d", "--name", &name, "--network", "host", "--security-opt", &seccomp, worker_image(),
-            "--listen", &listen,
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--network",
+            "host",
+            "--security-opt",
+            &seccomp,
+            worker_image(),
+            "--listen",
+            &listen,
         ]);
         run_job(port, &fasta, &format!("seccomp-run-{run}"));
         run_job(port, &fasta, &format!("seccomp-run-{run}-again"));
@@ -135,8 +157,21 @@ fn generated_profile_starts_the_worker_three_times_and_denies_escapes() {
 /// cannot then grant); returns what it printed.
 fn probe_in_container(seccomp: &str, actions: &[&str]) -> String {
     let mut args = vec![
-        "run", "--rm", "--network", "none", "--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE", "--cap-add",
-        "NET_RAW", "--security-opt", seccomp, "--entrypoint", "/usr/local/bin/cinch-probe", worker_image(),
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--cap-add",
+        "SYS_ADMIN",
+        "--cap-add",
+        "SYS_PTRACE",
+        "--cap-add",
+        "NET_RAW",
+        "--security-opt",
+        seccomp,
+        "--entrypoint",
+        "/usr/local/bin/cinch-probe",
+        worker_image(),
     ];
     args.extend(actions);
     let out = Command::new("docker").args(&args).output().unwrap();
@@ -170,9 +205,8 @@ fn the_same_profile_in_oci_form_runs_the_worker_under_runc() {
     let config_path = bundle.join("config.json");
     let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
     config["process"]["terminal"] = false.into();
-    config["process"]["args"] = serde_json::json!([
-        "/usr/local/bin/mascot-worker", "--listen", format!("127.0.0.1:{port}"), "--jobs", "1"
-    ]);
+    config["process"]["args"] =
+        serde_json::json!(["/usr/local/bin/mascot-worker", "--listen", format!("127.0.0.1:{port}"), "--jobs", "1"]);
     config["root"]["readonly"] = false.into();
     // Host network, so that the job reaches it on loopback.
     let namespaces = config["linux"]["namespaces"].as_array_mut().unwrap();
@@ -213,8 +247,16 @@ fn a_host_trace_with_the_runc_floor_starts_the_container() {
     let trace_path = dir.path().join("host.json");
     let worker = fixture("mascot-worker");
     let tracing = Tracing::start(&[
-        "-o", trace_path.to_str().unwrap(), "--", worker.to_str().unwrap(), "--listen",
-        &format!("127.0.0.1:{port}"), "--node-dir", node.to_str().unwrap(), "--jobs", "1",
+        "-o",
+        trace_path.to_str().unwrap(),
+        "--",
+        worker.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--node-dir",
+        node.to_str().unwrap(),
+        "--jobs",
+        "1",
     ]);
     run_job(port, &fasta, "host-job");
     let (code, stderr) = tracing.finish();
@@ -253,8 +295,17 @@ fn a_host_trace_with_the_runc_floor_starts_the_container() {
     let port = free_port();
     let _container = Container(name.clone());
     docker(&[
-        "run", "-d", "--name", &name, "--network", "host", "--security-opt",
-        &format!("seccomp={}", with.display()), worker_image(), "--listen", &format!("127.0.0.1:{port}"),
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        "host",
+        "--security-opt",
+        &format!("seccomp={}", with.display()),
+        worker_image(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
     ]);
     run_job(port, &fasta, "floor-profile-job");
 }

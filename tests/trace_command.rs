@@ -3,8 +3,8 @@
 
 mod support;
 
-use support::*;
 use std::process::Command;
+use support::*;
 
 /// Traces `argv` to a file in `dir`; returns the parsed trace and stderr.
 fn trace_command(dir: &std::path::Path, name: &str, argv: &[&str]) -> (cinch_profiles::Trace, String) {

@@ -80,7 +80,8 @@ fn unknown_container_is_refused() {
     if !require("a running dockerd (DOCKER_HOST)", docker_ready()) {
         return;
     }
-    let out = cinch().args(["trace", "--container", "no-such-container-cinch", "-o", "/tmp/unused.json"]).output().unwrap();
+    let out =
+        cinch().args(["trace", "--container", "no-such-container-cinch", "-o", "/tmp/unused.json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(output_text(&out).contains("no such container: no-such-container-cinch"), "{}", output_text(&out));
 }

@@ -47,10 +47,8 @@ fn file_paths_are_resolved_in_the_kernel() {
     let d = dir.to_str().unwrap().to_string();
     let output = dir.join("trace.json");
     // In a mount namespace of its own, with dir/src bound on dir/mnt.
-    let script = format!(
-        "mount --bind '{d}/src' '{d}/mnt' && exec '{}' 'file-tour={d}'",
-        fixture("cinch-probe").display()
-    );
+    let script =
+        format!("mount --bind '{d}/src' '{d}/mnt' && exec '{}' 'file-tour={d}'", fixture("cinch-probe").display());
     let tracing = Tracing::start(&["-o", output.to_str().unwrap(), "--", "unshare", "-m", "sh", "-c", &script]);
     let (code, stderr) = tracing.finish();
     assert_eq!(code, 0, "{stderr}");
@@ -140,8 +138,21 @@ fn worker_in_docker_as_the_container_sees_it() {
     // No network: the worker listens on 5001 in its own namespace, and the
     // client runs next to it through docker exec.
     let mut tracing = Tracing::start(&[
-        "-o", output.to_str().unwrap(), "--", "docker", "run", "--rm", "--name", &name, "--network", "none",
-        worker_image(), "--listen", "0.0.0.0:5001", "--jobs", "1",
+        "-o",
+        output.to_str().unwrap(),
+        "--",
+        "docker",
+        "run",
+        "--rm",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        worker_image(),
+        "--listen",
+        "0.0.0.0:5001",
+        "--jobs",
+        "1",
     ]);
     let fasta = format!("{IMAGE_NODE_DIR}/sequence/demo/current/demo.fasta");
     let deadline = std::time::Instant::now() + PATIENCE;

@@ -20,10 +20,8 @@ struct HostState {
 
 impl HostState {
     fn save() -> HostState {
-        let files = ["/etc/subuid", "/etc/subgid"]
-            .into_iter()
-            .map(|f| (PathBuf::from(f), std::fs::read(f).ok()))
-            .collect();
+        let files =
+            ["/etc/subuid", "/etc/subgid"].into_iter().map(|f| (PathBuf::from(f), std::fs::read(f).ok())).collect();
         HostState { files }
     }
 }
@@ -132,11 +130,29 @@ fn the_worker_runs_as_an_unprivileged_host_uid_under_the_generated_remap() {
     let tarball = work.path().join("rootfs.tar");
     assert!(Command::new("tar").arg("-C").arg(&rootfs).arg("-cf").arg(&tarball).arg(".").status().unwrap().success());
     let image = "cinch-test/mascot-worker:userns";
-    daemon.docker(&["import", "--change", r#"ENTRYPOINT ["/usr/local/bin/mascot-worker"]"#, tarball.to_str().unwrap(), image]);
+    daemon.docker(&[
+        "import",
+        "--change",
+        r#"ENTRYPOINT ["/usr/local/bin/mascot-worker"]"#,
+        tarball.to_str().unwrap(),
+        image,
+    ]);
 
     let name = format!("cinch-userns-{}", std::process::id());
     daemon.docker(&[
-        "run", "-d", "--name", &name, "--network", "none", "-v", &volume, image, "--listen", "0.0.0.0:5001", "--jobs", "1",
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        "-v",
+        &volume,
+        image,
+        "--listen",
+        "0.0.0.0:5001",
+        "--jobs",
+        "1",
     ]);
     let pid = daemon.docker(&["inspect", "--format", "{{.State.Pid}}", &name]);
 

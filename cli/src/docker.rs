@@ -78,10 +78,7 @@ pub fn lookup(name_or_id: &str) -> Result<Option<Inspected>> {
 fn parse_inspect(body: &str) -> Result<Inspected> {
     let json: serde_json::Value = serde_json::from_str(body)?;
     let text = |pointer: &str| -> Result<String> {
-        json.pointer(pointer)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-            .with_context(|| format!("no {pointer}"))
+        json.pointer(pointer).and_then(|v| v.as_str()).map(str::to_string).with_context(|| format!("no {pointer}"))
     };
     let running = json.pointer("/State/Running").and_then(|v| v.as_bool()).unwrap_or(false);
     let pid = json.pointer("/State/Pid").and_then(|v| v.as_u64()).unwrap_or(0);
@@ -105,11 +102,8 @@ fn get(socket: &std::path::Path, path: &str) -> Result<(u16, String)> {
     stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw);
     let (head, body) = text.split_once("\r\n\r\n").context("malformed HTTP answer")?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .context("malformed HTTP status line")?;
+    let status =
+        head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).context("malformed HTTP status line")?;
     Ok((status, body.to_string()))
 }
 

@@ -20,8 +20,7 @@ pub struct Exec {
 impl Exec {
     pub fn prepare(argv: &[OsString]) -> Result<Exec> {
         let program = resolve_program(&argv[0])?;
-        let c_program =
-            CString::new(program.as_os_str().as_bytes()).context("the command name contains a NUL byte")?;
+        let c_program = CString::new(program.as_os_str().as_bytes()).context("the command name contains a NUL byte")?;
         let c_args = argv
             .iter()
             .map(|a| CString::new(a.as_bytes()))
@@ -62,4 +61,3 @@ fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
-

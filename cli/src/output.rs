@@ -53,10 +53,7 @@ impl PendingOutput {
         write(&mut self.temp).with_context(|| format!("cannot write {}", path.display()))?;
         // Keep the usual permissions of a new file rather than the 0600 of a temp file.
         set_default_mode(self.temp.path(), base_mode);
-        self.temp
-            .persist(&path)
-            .map_err(|e| e.error)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        self.temp.persist(&path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
         Ok(())
     }
 }

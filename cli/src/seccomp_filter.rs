@@ -14,8 +14,7 @@ use anyhow::{bail, Context, Result};
 use cinch_profiles::seccomp::{Action, Op, Profile};
 use cinch_profiles::Arch;
 use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
-    TargetArch,
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule, TargetArch,
 };
 use std::collections::BTreeMap;
 

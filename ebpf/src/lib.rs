@@ -184,10 +184,11 @@ impl Tracer {
         // pending_calls is task-local storage, which aya creates but has no
         // user-space type for (only the kernel side uses it).
         loader.allow_unsupported_maps();
-        loader
-            .btf(Some(&btf))
-            .override_global("cfg_mode", &mode, true)
-            .override_global("cfg_host_mntns", &host_mntns, true);
+        loader.btf(Some(&btf)).override_global("cfg_mode", &mode, true).override_global(
+            "cfg_host_mntns",
+            &host_mntns,
+            true,
+        );
         for (global, nr) in &numbers {
             loader.override_global(global, nr, true);
         }
@@ -203,11 +204,7 @@ impl Tracer {
         for (program, tracepoint) in PROGRAMS {
             let prog: &mut BtfTracePoint = ebpf
                 .program_mut(program)
-                .ok_or_else(|| TracerError::Load {
-                    program,
-                    tracepoint,
-                    detail: "not in the object".into(),
-                })?
+                .ok_or_else(|| TracerError::Load { program, tracepoint, detail: "not in the object".into() })?
                 .try_into()
                 .map_err(|e| load_error(program, tracepoint, &e))?;
             prog.load(tracepoint, &btf).map_err(|e| load_error(program, tracepoint, &e))?;
@@ -243,8 +240,7 @@ impl Tracer {
     pub fn follow_from_exec(&mut self, pid: u32) -> Result<(), TracerError> {
         debug_assert_eq!(self.selector, Selector::ProcessTree);
         let map = self.ebpf.map_mut("target_tgids").ok_or(missing_map("target_tgids"))?;
-        let mut tgids: HashMap<_, u32, u8> =
-            HashMap::try_from(map).map_err(|e| map_error("target_tgids", &e))?;
+        let mut tgids: HashMap<_, u32, u8> = HashMap::try_from(map).map_err(|e| map_error("target_tgids", &e))?;
         tgids.insert(pid, abi::PROC_ARMED, 0).map_err(|e| map_error("target_tgids", &e))?;
         self.followed += 1;
         Ok(())
@@ -370,9 +366,7 @@ impl Tracer {
             }
         }
         let slot = self.slot;
-        trace
-            .unknown_syscall_numbers
-            .extend(self.raw_numbers.iter().filter(|(s, _)| *s == slot).map(|(_, nr)| *nr));
+        trace.unknown_syscall_numbers.extend(self.raw_numbers.iter().filter(|(s, _)| *s == slot).map(|(_, nr)| *nr));
         for (_, nr, values) in self.arg_facts.iter().filter(|(s, _, _)| *s == slot) {
             let Some(name) = self.arch.syscall_name(*nr) else { continue };
             let Some(arg_names) = recorded_args(name) else { continue };
@@ -411,8 +405,7 @@ impl Tracer {
     /// Count per syscall number, for numbers called at least once.
     fn syscall_counts(&self) -> Result<BTreeMap<u32, u64>, TracerError> {
         let map = self.ebpf.map("syscall_counts").ok_or(missing_map("syscall_counts"))?;
-        let counts: PerCpuArray<_, u64> =
-            PerCpuArray::try_from(map).map_err(|e| map_error("syscall_counts", &e))?;
+        let counts: PerCpuArray<_, u64> = PerCpuArray::try_from(map).map_err(|e| map_error("syscall_counts", &e))?;
         let mut out = BTreeMap::new();
         let base = self.slot * abi::MAX_SYSCALLS;
         for nr in 0..abi::MAX_SYSCALLS {
@@ -519,11 +512,7 @@ fn map_error(map: &'static str, err: &dyn std::error::Error) -> TracerError {
     TracerError::Map { map, detail: error_chain(err) }
 }
 
-fn load_error(
-    program: &'static str,
-    tracepoint: &'static str,
-    err: &(dyn std::error::Error + 'static),
-) -> TracerError {
+fn load_error(program: &'static str, tracepoint: &'static str, err: &(dyn std::error::Error + 'static)) -> TracerError {
     if root_cause_errno(err) == Some(libc::EPERM) {
         return TracerError::NotPermitted;
     }

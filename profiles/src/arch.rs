@@ -84,10 +84,7 @@ pub fn recorded_arg_mask(syscall: &str) -> u64 {
 
 /// The argument names recorded for `syscall`, if its arguments are recorded.
 pub fn recorded_args(syscall: &str) -> Option<&'static [&'static str]> {
-    RECORDED_ARGS
-        .iter()
-        .find(|(name, _)| *name == syscall)
-        .map(|(_, args)| *args)
+    RECORDED_ARGS.iter().find(|(name, _)| *name == syscall).map(|(_, args)| *args)
 }
 
 #[cfg(test)]

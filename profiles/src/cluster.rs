@@ -91,11 +91,18 @@ pub struct Worker {
 }
 
 pub fn parse(file: &str, text: &str) -> Result<Nodes, ClusterError> {
-    let error = |offset: usize, message: String| ClusterError { file: file.into(), line: crate::line_of(text, offset), message };
+    let error = |offset: usize, message: String| ClusterError {
+        file: file.into(),
+        line: crate::line_of(text, offset),
+        message,
+    };
     let raw: RawNodes =
         toml::from_str(text).map_err(|e| error(e.span().map_or(0, |s| s.start), e.message().trim().to_string()))?;
     let ip = |value: &Spanned<String>, what: &str| -> Result<IpAddr, ClusterError> {
-        value.get_ref().parse().map_err(|_| error(value.span().start, format!("{what} {:?} is not an IP address", value.get_ref())))
+        value
+            .get_ref()
+            .parse()
+            .map_err(|_| error(value.span().start, format!("{what} {:?} is not an IP address", value.get_ref())))
     };
     let word = |value: &Spanned<String>, what: &str, allowed: &dyn Fn(char) -> bool, max: usize| {
         let v = value.get_ref();
@@ -159,8 +166,15 @@ fn check_key(key: &Spanned<String>) -> Result<String, String> {
     let key = key.get_ref().trim();
     let mut parts = key.splitn(3, ' ');
     let (kind, blob, comment) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next());
-    let kinds = ["ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-        "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com"];
+    let kinds = [
+        "ssh-ed25519",
+        "ssh-rsa",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+    ];
     let blob_ok = blob.len() >= 16 && blob.chars().all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c));
     let comment_ok = comment.is_none_or(|c| c.chars().all(|c| c.is_ascii_graphic() && c != '"' || c == ' '));
     if kinds.contains(&kind) && blob_ok && comment_ok {

@@ -50,10 +50,8 @@ const SOCKET_TYPES: &[(&str, u64)] = &[
     ("SOCK_SEQPACKET", libc::SOCK_SEQPACKET as u64),
 ];
 
-const SOCKET_TYPE_FLAGS: &[(&str, u64)] = &[
-    ("SOCK_CLOEXEC", libc::SOCK_CLOEXEC as u64),
-    ("SOCK_NONBLOCK", libc::SOCK_NONBLOCK as u64),
-];
+const SOCKET_TYPE_FLAGS: &[(&str, u64)] =
+    &[("SOCK_CLOEXEC", libc::SOCK_CLOEXEC as u64), ("SOCK_NONBLOCK", libc::SOCK_NONBLOCK as u64)];
 
 const PRCTL_OPTIONS: &[(&str, u64)] = &[
     ("PR_SET_PDEATHSIG", libc::PR_SET_PDEATHSIG as u64),
@@ -119,10 +117,7 @@ fn socket_type(value: u64) -> String {
 }
 
 fn exact(table: &[(&str, u64)], value: u64) -> String {
-    table
-        .iter()
-        .find(|(_, v)| *v == value)
-        .map_or_else(|| value.to_string(), |(name, _)| (*name).to_string())
+    table.iter().find(|(_, v)| *v == value).map_or_else(|| value.to_string(), |(name, _)| (*name).to_string())
 }
 
 #[cfg(test)]

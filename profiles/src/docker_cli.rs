@@ -9,9 +9,25 @@ pub const GLOBAL_OPTIONS_WITH_VALUE: &[&str] =
 /// `docker run` options that take no value; every other option takes one
 /// (as the next word, or after `=`).
 pub const RUN_FLAGS: &[&str] = &[
-    "-d", "--detach", "-i", "--interactive", "-t", "--tty", "--rm", "--privileged", "--init", "-P",
-    "--publish-all", "--read-only", "--no-healthcheck", "--oom-kill-disable", "--sig-proxy",
-    "--disable-content-trust", "-q", "--quiet", "--help",
+    "-d",
+    "--detach",
+    "-i",
+    "--interactive",
+    "-t",
+    "--tty",
+    "--rm",
+    "--privileged",
+    "--init",
+    "-P",
+    "--publish-all",
+    "--read-only",
+    "--no-healthcheck",
+    "--oom-kill-disable",
+    "--sig-proxy",
+    "--disable-content-trust",
+    "-q",
+    "--quiet",
+    "--help",
 ];
 
 /// Single-letter `docker run` flags that take no value, and may be combined (`-dit`).

@@ -40,8 +40,7 @@ pub fn merge(traces: &[(String, Trace)]) -> Result<Trace, MergeError> {
         1 => targets.remove(0),
         _ => Target::Merged { targets },
     };
-    let kernels: BTreeSet<&str> =
-        traces.iter().flat_map(|(_, t)| t.host.kernel.split(", ")).collect();
+    let kernels: BTreeSet<&str> = traces.iter().flat_map(|(_, t)| t.host.kernel.split(", ")).collect();
     let mut host = first.host.clone();
     host.kernel = kernels.into_iter().collect::<Vec<_>>().join(", ");
 
@@ -89,8 +88,7 @@ pub fn merge(traces: &[(String, Trace)]) -> Result<Trace, MergeError> {
             *network.entry(key).or_default() += weight(endpoint.runs);
         }
     }
-    out.network =
-        network.into_iter().map(|(endpoint, runs)| Endpoint { runs: Some(runs), ..endpoint }).collect();
+    out.network = network.into_iter().map(|(endpoint, runs)| Endpoint { runs: Some(runs), ..endpoint }).collect();
     Ok(out)
 }
 

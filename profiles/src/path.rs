@@ -122,7 +122,10 @@ mod tests {
 
     #[test]
     fn plain_paths_are_unchanged() {
-        assert_eq!(encode(b"/usr/local/mascotnode/db 1/{a,b}[x]*?.fasta"), "/usr/local/mascotnode/db 1/{a,b}[x]*?.fasta");
+        assert_eq!(
+            encode(b"/usr/local/mascotnode/db 1/{a,b}[x]*?.fasta"),
+            "/usr/local/mascotnode/db 1/{a,b}[x]*?.fasta"
+        );
         assert_eq!(encode("/données/été".as_bytes()), "/données/été");
     }
 

@@ -2,8 +2,7 @@
 
 /// A word as a POSIX shell reads it back unchanged.
 pub fn quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
+    let plain = !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
     if plain {
         return word.to_string();
     }

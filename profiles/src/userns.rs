@@ -80,7 +80,11 @@ pub fn check_user(user: &str) -> Result<(), UsernsError> {
     let ok = user.len() <= 32
         && user.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
         && user.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok { Ok(()) } else { Err(UsernsError::BadUser(user.to_string())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(UsernsError::BadUser(user.to_string()))
+    }
 }
 
 /// The ranges the user gets, and the lines to add for them.
@@ -129,7 +133,8 @@ pub fn plan(user: &str, subuid: &[SubIdRange], subgid: &[SubIdRange]) -> Result<
             continue;
         }
         let total: u64 = ranges.iter().map(|r| r.count).sum();
-        notes.push(format!("{user} already has {total} {kind} ids from {}; they are used as they are", ranges[0].start));
+        notes
+            .push(format!("{user} already has {total} {kind} ids from {}; they are used as they are", ranges[0].start));
         if total < WIDTH {
             notes.push(format!("{kind}: only {total} ids: container ids from {total} up will not map"));
         }
@@ -227,7 +232,8 @@ pub fn render(plan: &Plan, options: &Options, trace: Option<&Trace>) -> Artifact
         "set -eu".into(),
         format!("user={}", shell::quote(user)),
         "# Docker maps container ids onto the subordinate ranges of this user.".into(),
-        "getent passwd \"$user\" >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin \"$user\"".into(),
+        "getent passwd \"$user\" >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin \"$user\""
+            .into(),
     ];
     for (file, line) in [("/etc/subuid", &plan.add_subuid), ("/etc/subgid", &plan.add_subgid)] {
         if let Some(line) = line {

@@ -8,7 +8,10 @@ use std::sync::OnceLock;
 
 /// The docker CLI talking to the daemon of DOCKER_HOST, if one answers.
 pub fn docker_ready() -> bool {
-    Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]).output().is_ok_and(|o| o.status.success())
+    Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Runs the docker CLI; panics with its output unless it succeeds.
@@ -53,11 +56,7 @@ pub fn populate_worker_rootfs(rootfs: &Path) {
         std::fs::copy(fixture(name), bin.join(name)).unwrap();
     }
     let node = rootfs.join(IMAGE_NODE_DIR.trim_start_matches('/'));
-    let status = Command::new(fixture("mascot-client"))
-        .args(["gen-db", "-o"])
-        .arg(demo_fasta(&node))
-        .status()
-        .unwrap();
+    let status = Command::new(fixture("mascot-client")).args(["gen-db", "-o"]).arg(demo_fasta(&node)).status().unwrap();
     assert!(status.success());
     std::fs::create_dir_all(node.join("results")).unwrap();
 }

@@ -113,11 +113,7 @@ pub fn has_syscall(trace: &Trace, name: &str) -> bool {
 }
 
 pub fn arg_values(trace: &Trace, syscall: &str, arg: &str) -> Vec<u64> {
-    trace
-        .syscalls
-        .get(syscall)
-        .map(|s| s.args.iter().filter_map(|a| a.get(arg).copied()).collect())
-        .unwrap_or_default()
+    trace.syscalls.get(syscall).map(|s| s.args.iter().filter_map(|a| a.get(arg).copied()).collect()).unwrap_or_default()
 }
 
 /// `cinch trace` (or `profile`) running in the background, its stderr

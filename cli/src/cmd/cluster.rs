@@ -67,7 +67,11 @@ pub fn run(args: ClusterArgs) -> Result<u8> {
         let script = ["setup.sh", "mascot-node-ctl", "mascot-node-docker"]
             .iter()
             .any(|s| path.file_name().is_some_and(|n| n == *s));
-        if script { output.commit_executable(&body)? } else { output.commit(&body)? }
+        if script {
+            output.commit_executable(&body)?
+        } else {
+            output.commit(&body)?
+        }
     }
     if seccomp.is_none() {
         eprintln!("cinch: note: no --seccomp: the worker runs under Docker's default seccomp profile");

@@ -18,12 +18,27 @@ pub fn run(args: ExplainArgs) -> Result<u8> {
     match args.id {
         None => {
             for rule in rules::all() {
-                println!("{:<8} {:<8} {:<11} {:<29} {}", rule.id, rule.severity, rule.group.as_str(), rule.name, rule.summary);
+                println!(
+                    "{:<8} {:<8} {:<11} {:<29} {}",
+                    rule.id,
+                    rule.severity,
+                    rule.group.as_str(),
+                    rule.name,
+                    rule.summary
+                );
             }
         }
         Some(id) => {
             let rule = rules::find(&id).ok_or_else(|| anyhow!("no rule {id:?}; `cinch explain` lists them"))?;
-            println!("{} {} ({}, {})\n\n{}.\n\n{}", rule.id, rule.name, rule.group.as_str(), rule.severity, rule.summary, rule.doc);
+            println!(
+                "{} {} ({}, {})\n\n{}.\n\n{}",
+                rule.id,
+                rule.name,
+                rule.group.as_str(),
+                rule.severity,
+                rule.summary,
+                rule.doc
+            );
         }
     }
     Ok(exit::OK)

@@ -145,14 +145,18 @@ pub fn run(args: LintArgs) -> Result<u8> {
         }
     }
     if parser.is_none() && linted.iter().any(|f| f.kind == Kind::Apparmor) {
-        eprintln!("cinch lint: apparmor_parser is not installed, so AppArmor profiles were not compiled (AA009 skipped)");
+        eprintln!(
+            "cinch lint: apparmor_parser is not installed, so AppArmor profiles were not compiled (AA009 skipped)"
+        );
     }
 
     let report = lint::finish(&linted, extra, &config);
     let version = env!("CARGO_PKG_VERSION");
     let text = match args.format {
         Format::Tty => {
-            let color = output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let source = |path: &str| linted.iter().find(|f| f.path == path).map(|f| f.text.as_str());
             output::tty::render(&report, &source, color)
         }
@@ -202,7 +206,11 @@ fn lint_all(files: &[(PathBuf, Source)], env: &Env, workers: usize) -> Vec<Outco
     });
     slots
         .into_iter()
-        .map(|slot| slot.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Err(anyhow!("a lint worker stopped"))))
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| Err(anyhow!("a lint worker stopped")))
+        })
         .collect()
 }
 
@@ -214,7 +222,10 @@ fn lint_one(path: &Path, source: Source, env: &Env) -> Outcome {
         Source::Named(None) | Source::Walked => match lint::kind::detect(path, &String::from_utf8_lossy(&bytes)) {
             Some(kind) => kind,
             None if matches!(source, Source::Walked) => return Ok(None),
-            None => bail!("{}: cannot tell what kind of file this is; give --kind (cinch lint --help lists them)", path.display()),
+            None => bail!(
+                "{}: cannot tell what kind of file this is; give --kind (cinch lint --help lists them)",
+                path.display()
+            ),
         },
     };
     let lint = lint::lint_file(kind, &show(path), &bytes, env);

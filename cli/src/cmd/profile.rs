@@ -4,8 +4,8 @@
 use crate::cmd::generate::seccomp::{self as gen_seccomp, FloorChoice, Format};
 use crate::cmd::trace::{lost_events_verdict, record, Recorded, TargetArgs};
 use crate::output::PendingOutput;
-use cinch_profiles::shell;
 use anyhow::{Context, Result};
+use cinch_profiles::shell;
 use cinch_profiles::{Target, Trace};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -72,7 +72,8 @@ fn run_line(trace: &Trace, docker_run: Option<&crate::docker_run::DockerRun>, se
             shell::join(&["docker", "run", "--security-opt", &format!("seccomp={profile}"), image])
         }
         Target::Command { argv } | Target::Process { argv } => {
-            let mut words = vec!["cinch".to_string(), "run".into(), "--seccomp".into(), profile.into_owned(), "--".into()];
+            let mut words =
+                vec!["cinch".to_string(), "run".into(), "--seccomp".into(), profile.into_owned(), "--".into()];
             words.extend(argv.iter().cloned());
             shell::join(&words)
         }

@@ -107,13 +107,14 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     let binary_path = match &args.path_in_image {
         Some(p) if p.starts_with('/') => p.as_bytes().to_vec(),
         Some(p) => bail!("--path-in-image {p:?} must be absolute"),
-        None => entrypoint_in_trace(trace.as_ref(), &file_name).unwrap_or_else(|| format!("/usr/local/bin/{file_name}").into_bytes()),
+        None => entrypoint_in_trace(trace.as_ref(), &file_name)
+            .unwrap_or_else(|| format!("/usr/local/bin/{file_name}").into_bytes()),
     };
     let Ok(binary_in_image) = String::from_utf8(binary_path.clone()) else {
         bail!("the executable's path in the image is not UTF-8; give --path-in-image");
     };
-    let (uid, gid) =
-        parse_ids(&args.ids).ok_or_else(|| anyhow!("--ids {:?}: expected numeric UID:GID, e.g. 10001:10001", args.ids))?;
+    let (uid, gid) = parse_ids(&args.ids)
+        .ok_or_else(|| anyhow!("--ids {:?}: expected numeric UID:GID, e.g. 10001:10001", args.ids))?;
     let user = User { name: args.user.clone().unwrap_or_else(|| name.clone()), uid, gid };
     if cinch_profiles::userns::check_user(&user.name).is_err() {
         bail!("--user {:?}: use lowercase letters, digits, '_' and '-'", user.name);
@@ -142,7 +143,11 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
             match std::fs::metadata(host_path(&args.from, &file)) {
                 Ok(meta) if meta.len() > args.volume_over * 1024 * 1024 => {
                     let dir = file[..file.iter().rposition(|&b| b == b'/').unwrap_or(0)].to_vec();
-                    notes.push(format!("{}: over {} MiB, so its directory is a volume", path::encode(&file), args.volume_over));
+                    notes.push(format!(
+                        "{}: over {} MiB, so its directory is a volume",
+                        path::encode(&file),
+                        args.volume_over
+                    ));
                     volumes.insert(dir);
                 }
                 Ok(_) => {}
@@ -174,7 +179,8 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     // The profiles, from the trace.
     let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
     if let Some(trace) = &trace {
-        let seccomp = seccomp_cmd::render(trace, Format::Docker, FloorChoice::Runtime(Runtime::Runc), &name, "default")?;
+        let seccomp =
+            seccomp_cmd::render(trace, Format::Docker, FloorChoice::Runtime(Runtime::Runc), &name, "default")?;
         texts.push(("seccomp.json".into(), seccomp.into_bytes()));
         let generated = apparmor::generate(trace, &apparmor::Options { name: name.clone(), glob_min: 3 })?;
         notes.extend(generated.notes);
@@ -206,7 +212,11 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
         .map(|(file, body)| Ok((PendingOutput::reserve(&args.output.join(file))?, body)))
         .collect::<Result<Vec<_>>>()?;
     for ((output, body), (file, _)) in pending.into_iter().zip(&texts) {
-        if file == "run.sh" { output.commit_executable(body)? } else { output.commit(body)? }
+        if file == "run.sh" {
+            output.commit_executable(body)?
+        } else {
+            output.commit(body)?
+        }
     }
     for note in &notes {
         eprintln!("cinch: note: {note}");
@@ -241,7 +251,12 @@ fn host_path(root: &Path, container: &[u8]) -> PathBuf {
 
 /// The libraries and loader of a dynamic executable: those the trace saw
 /// mapped (under --from), else DT_NEEDED resolved on this host.
-fn libraries(info: &elf::ElfInfo, trace: Option<&Trace>, from: &Path, binary: &[u8]) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+fn libraries(
+    info: &elf::ElfInfo,
+    trace: Option<&Trace>,
+    from: &Path,
+    binary: &[u8],
+) -> Result<Vec<(PathBuf, Vec<u8>)>> {
     if let Some(trace) = trace {
         let mapped: Vec<Vec<u8>> = trace
             .files
@@ -265,7 +280,9 @@ fn libraries(info: &elf::ElfInfo, trace: Option<&Trace>, from: &Path, binary: &[
             continue;
         }
         let found = LIBRARY_DIRS.iter().map(|d| Path::new(d).join(&lib)).find(|p| p.is_file());
-        let Some(found) = found else { bail!("{lib}, needed by the executable, is not in {}", LIBRARY_DIRS.join(", ")) };
+        let Some(found) = found else {
+            bail!("{lib}, needed by the executable, is not in {}", LIBRARY_DIRS.join(", "))
+        };
         let bytes = std::fs::read(&found).with_context(|| format!("cannot read {}", found.display()))?;
         if let Ok(lib_info) = elf::inspect(&bytes) {
             queue.extend(lib_info.needed);
@@ -276,8 +293,16 @@ fn libraries(info: &elf::ElfInfo, trace: Option<&Trace>, from: &Path, binary: &[
 }
 
 /// Where the dynamic loader looks on Debian-like hosts (ld.so.conf's usual result).
-const LIBRARY_DIRS: &[&str] =
-    &["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"];
+const LIBRARY_DIRS: &[&str] = &[
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib/aarch64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/lib64",
+    "/usr/lib64",
+    "/lib",
+    "/usr/lib",
+];
 
 fn manifest(entries: &[Entry]) -> String {
     let mut out = String::from("# Every entry of rootfs.tar: mode uid:gid path (path in cinch's trace encoding)\n");

@@ -99,13 +99,8 @@ fn render_files(out: &mut String, trace: &Trace) {
         let _ = writeln!(out, "failed     {} (attempts that failed: not needs)", trace.failed_files.len());
         for (path, usage) in &trace.failed_files {
             let errors: Vec<&str> = usage.errors.iter().map(String::as_str).collect();
-            let _ = writeln!(
-                out,
-                "  {path}  {} {}{}",
-                names(&usage.access),
-                errors.join(","),
-                coverage(trace, usage.runs)
-            );
+            let _ =
+                writeln!(out, "  {path}  {} {}{}", names(&usage.access), errors.join(","), coverage(trace, usage.runs));
         }
     }
     if !trace.executions.is_empty() {

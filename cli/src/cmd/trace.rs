@@ -142,7 +142,8 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
 
     // Printed once everything is attached: scripts wait for this line. One
     // write, so the traced command's own stderr cannot split it.
-    let attached = format!("cinch: tracing {}; Ctrl-C to stop and write {}\n", subject.describe(), destination.display());
+    let attached =
+        format!("cinch: tracing {}; Ctrl-C to stop and write {}\n", subject.describe(), destination.display());
     let _ = std::io::Write::write_all(&mut std::io::stderr(), attached.as_bytes());
     let started = Instant::now();
     let status = StatusLine::new();
@@ -176,8 +177,7 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
 /// Attaches to a process that is already running and to everything in its
 /// mount namespace.
 fn attach_running(pid: u32, target: Target) -> Result<(Tracer, Subject)> {
-    let mntns = mount_namespace_of(pid)
-        .with_context(|| format!("cannot read the mount namespace of process {pid}"))?;
+    let mntns = mount_namespace_of(pid).with_context(|| format!("cannot read the mount namespace of process {pid}"))?;
     if mntns == own_mount_namespace().context("cannot read cinch's own mount namespace")? {
         bail!(
             "process {pid} shares cinch's mount namespace (it is not in a container), so \
@@ -270,7 +270,10 @@ fn start_docker_run(run: &DockerRun) -> Result<(Tracer, Subject)> {
     let (cidfile, cid_dir) = match run.cidfile() {
         Some(path) => (path, None),
         None => {
-            let dir = tempfile::Builder::new().prefix("cinch-cid-").tempdir().context("cannot create a temporary directory")?;
+            let dir = tempfile::Builder::new()
+                .prefix("cinch-cid-")
+                .tempdir()
+                .context("cannot create a temporary directory")?;
             (dir.path().join("cid"), Some(dir))
         }
     };
@@ -351,7 +354,9 @@ impl DockerRunSubject {
                 unsafe { libc::kill(self.client, libc::SIGTERM) };
             }
             match self.client_status {
-                Some(code) => bail!("docker run exited with status {code} before creating a container; nothing was traced"),
+                Some(code) => {
+                    bail!("docker run exited with status {code} before creating a container; nothing was traced")
+                }
                 None => bail!("docker run had not created a container yet; nothing was traced"),
             }
         };

@@ -197,7 +197,10 @@ pub fn to_profile(config: &BaneConfig) -> Profile {
     };
     let sections = vec![
         Section { comment: "Network (bane: Network).".into(), rules: network },
-        Section { comment: "Files: all, but for the denies below (bane's model).".into(), rules: vec!["file,".into(), "umount,".into()] },
+        Section {
+            comment: "Files: all, but for the denies below (bane's model).".into(),
+            rules: vec!["file,".into(), "umount,".into()],
+        },
         Section { comment: "ReadOnlyPaths.".into(), rules: list(&config.read_only_paths, "deny ", "wl") },
         Section { comment: "LogOnWritePaths.".into(), rules: list(&config.log_on_write_paths, "audit ", "w") },
         Section { comment: "WritablePaths.".into(), rules: list(&config.writable_paths, "", "w") },
@@ -224,12 +227,13 @@ pub fn to_profile(config: &BaneConfig) -> Profile {
 
 /// Top-level directories bane users mark read-only (bane's sample).
 const TOP_DIRS: &[&str] = &[
-    "bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "media", "mnt", "opt", "proc", "root", "sbin",
-    "srv", "sys", "tmp", "usr", "var",
+    "bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "media", "mnt", "opt", "proc", "root", "sbin", "srv",
+    "sys", "tmp", "usr", "var",
 ];
 
 /// Programs an attacker reaches for; denied unless the trace ran them.
-const SHELLS: &[&str] = &["/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/dash", "/bin/busybox"];
+const SHELLS: &[&str] =
+    &["/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/dash", "/bin/busybox"];
 
 /// A bane configuration from a trace (`--emit-bane`), and notes.
 pub fn from_trace(trace: &Trace, name: &str, glob_min: usize) -> (String, Vec<String>) {
@@ -428,7 +432,10 @@ mod tests {
     #[test]
     fn errors_name_the_file_and_line() {
         let err = parse("b.toml", "Name = \"x\"\n[Filesystem]\nWritablePaths = [\n  \"relative\"\n]\n").unwrap_err();
-        assert_eq!(err.to_string(), "b.toml: line 4: path \"relative\" must start with / or a variable such as @{HOME}");
+        assert_eq!(
+            err.to_string(),
+            "b.toml: line 4: path \"relative\" must start with / or a variable such as @{HOME}"
+        );
         let err = parse("b.toml", "Name = \"x\"\n\n[Capabilities]\nAllow = [\"fly\"]\n").unwrap_err();
         assert_eq!(err.to_string(), "b.toml: line 4: unknown capability \"fly\"");
         let err = parse("b.toml", "Name = \"x\"\nNetwrk = {}\n").unwrap_err();

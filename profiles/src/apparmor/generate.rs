@@ -18,9 +18,9 @@ use super::quote::{self, Part};
 use super::{check_name, file_rule, runtime, AppArmorError, ExecMode, Perms, Profile, Section};
 use super::{NETWORK_FAMILIES, NETWORK_TYPES};
 use crate::path;
-use crate::trace::{Access, FileUse, OUTSIDE};
-use crate::trace::{family_name, type_name, NetOp};
 use crate::seccomp::Runtime;
+use crate::trace::{family_name, type_name, NetOp};
+use crate::trace::{Access, FileUse, OUTSIDE};
 use crate::{Target, Trace};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -49,7 +49,8 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, AppArmorE
     notes.extend(cap_notes);
     let mut sections = vec![
         Section {
-            comment: "Files the workload used, with the permissions it used (m: mapped executable, ix: run by it).".into(),
+            comment: "Files the workload used, with the permissions it used (m: mapped executable, ix: run by it)."
+                .into(),
             rules: files.rules,
         },
         Section { comment: "Sockets it created.".into(), rules: network },
@@ -401,10 +402,7 @@ mod tests {
     #[test]
     fn proc_paths_of_any_pid() {
         assert_eq!(quoted_proc(b"/proc/self/maps"), Some((r#""@{PROC}/@{pid}/maps""#.into(), true)));
-        assert_eq!(
-            quoted_proc(b"/proc/thread-self/comm"),
-            Some((r#""@{PROC}/@{pid}/task/@{tid}/comm""#.into(), true))
-        );
+        assert_eq!(quoted_proc(b"/proc/thread-self/comm"), Some((r#""@{PROC}/@{pid}/task/@{tid}/comm""#.into(), true)));
         assert_eq!(
             quoted_proc(b"/proc/self/task/<tid>/stat"),
             Some((r#""@{PROC}/@{pid}/task/@{tid}/stat""#.into(), true))

@@ -81,7 +81,11 @@ pub fn check_name(name: &str) -> Result<(), AppArmorError> {
     let ok = name.len() <= 128
         && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-    if ok { Ok(()) } else { Err(AppArmorError::BadName(name.to_string())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(AppArmorError::BadName(name.to_string()))
+    }
 }
 
 /// How a program may be executed from the profile.
@@ -197,10 +201,50 @@ pub const CAPABILITIES: &[&str] = &[
 
 /// Socket families AppArmor can name in a `network` rule.
 pub const NETWORK_FAMILIES: &[&str] = &[
-    "unix", "inet", "ax25", "ipx", "appletalk", "netrom", "bridge", "atmpvc", "x25", "inet6", "rose", "netbeui",
-    "security", "key", "netlink", "packet", "ash", "econet", "atmsvc", "rds", "sna", "irda", "pppox", "wanpipe",
-    "llc", "ib", "mpls", "can", "tipc", "bluetooth", "iucv", "rxrpc", "isdn", "phonet", "ieee802154", "caif",
-    "alg", "nfc", "vsock", "kcm", "qipcrtr", "smc", "xdp", "mctp",
+    "unix",
+    "inet",
+    "ax25",
+    "ipx",
+    "appletalk",
+    "netrom",
+    "bridge",
+    "atmpvc",
+    "x25",
+    "inet6",
+    "rose",
+    "netbeui",
+    "security",
+    "key",
+    "netlink",
+    "packet",
+    "ash",
+    "econet",
+    "atmsvc",
+    "rds",
+    "sna",
+    "irda",
+    "pppox",
+    "wanpipe",
+    "llc",
+    "ib",
+    "mpls",
+    "can",
+    "tipc",
+    "bluetooth",
+    "iucv",
+    "rxrpc",
+    "isdn",
+    "phonet",
+    "ieee802154",
+    "caif",
+    "alg",
+    "nfc",
+    "vsock",
+    "kcm",
+    "qipcrtr",
+    "smc",
+    "xdp",
+    "mctp",
 ];
 
 /// Socket types AppArmor can name in a `network` rule.

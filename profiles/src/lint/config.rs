@@ -57,7 +57,11 @@ struct RawIgnore {
 }
 
 pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
-    let error = |offset: usize, message: String| ConfigError { file: file.to_string(), line: crate::line_of(text, offset), message };
+    let error = |offset: usize, message: String| ConfigError {
+        file: file.to_string(),
+        line: crate::line_of(text, offset),
+        message,
+    };
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
         error(offset, e.message().to_string())
@@ -81,7 +85,9 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         };
         let severity = match value.get_ref().as_str() {
             "off" => None,
-            other => Some(Severity::parse(other).ok_or_else(|| error(offset, format!("severity of {id}: {other:?} is not error, warning, note or off")))?),
+            other => Some(Severity::parse(other).ok_or_else(|| {
+                error(offset, format!("severity of {id}: {other:?} is not error, warning, note or off"))
+            })?),
         };
         config.severity.insert(rule.id.to_string(), severity);
     }
@@ -92,7 +98,9 @@ impl Config {
     /// Whether an ignore entry covers `finding`.
     pub fn ignores(&self, finding: &Finding) -> bool {
         let path = finding.path.strip_prefix("./").unwrap_or(&finding.path);
-        self.ignores.iter().any(|i| i.rule == finding.rule && i.path.as_deref().is_none_or(|glob| glob_matches(glob, path)))
+        self.ignores
+            .iter()
+            .any(|i| i.rule == finding.rule && i.path.as_deref().is_none_or(|glob| glob_matches(glob, path)))
     }
 }
 
@@ -103,7 +111,9 @@ pub fn glob_matches(glob: &str, path: &str) -> bool {
             [] => p.is_empty(),
             [b'*', b'*', b'/', rest @ ..] => matches(rest, p) || (!p.is_empty() && matches(g, &p[1..])),
             [b'*', b'*', rest @ ..] => (0..=p.len()).any(|i| matches(rest, &p[i..])),
-            [b'*', rest @ ..] => (0..=p.len()).take_while(|&i| i == 0 || p[i - 1] != b'/').any(|i| matches(rest, &p[i..])),
+            [b'*', rest @ ..] => {
+                (0..=p.len()).take_while(|&i| i == 0 || p[i - 1] != b'/').any(|i| matches(rest, &p[i..]))
+            }
             [b'?', rest @ ..] => !p.is_empty() && p[0] != b'/' && matches(rest, &p[1..]),
             [c, rest @ ..] => p.first() == Some(c) && matches(rest, &p[1..]),
         }
@@ -126,11 +136,17 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let err = parse("[[ignore]]\nrule = \"RUN010\"\n\n[[ignore]]\nrule = \"NOPE1\"\nreason = \"x\"\n", ".cinch.toml").unwrap_err();
+        let err =
+            parse("[[ignore]]\nrule = \"RUN010\"\n\n[[ignore]]\nrule = \"NOPE1\"\nreason = \"x\"\n", ".cinch.toml")
+                .unwrap_err();
         assert!(err.to_string().starts_with(".cinch.toml: line ") && err.message.contains("reason"), "{err}");
         let err = parse("[severity]\nDF008 = \"loud\"\n", ".cinch.toml").unwrap_err();
         assert_eq!(err.line, 2);
-        let config = parse("[[ignore]]\npath = \"a/*\"\nrule = \"run010\"\nreason = \"vpn only\"\n[severity]\nDF008 = \"off\"\n", "c").unwrap();
+        let config = parse(
+            "[[ignore]]\npath = \"a/*\"\nrule = \"run010\"\nreason = \"vpn only\"\n[severity]\nDF008 = \"off\"\n",
+            "c",
+        )
+        .unwrap();
         assert_eq!(config.ignores[0].rule, "RUN010");
         assert_eq!(config.severity["DF008"], None);
     }

@@ -69,15 +69,21 @@ pub fn detect(path: &Path, text: &str) -> Option<Kind> {
     if NOT_ARTIFACTS.contains(&extension.as_str()) {
         return None;
     }
-    if name == "dockerfile" || name == "containerfile" || name.starts_with("dockerfile.") || name.starts_with("containerfile.")
-        || extension == "dockerfile" || extension == "containerfile"
+    if name == "dockerfile"
+        || name == "containerfile"
+        || name.starts_with("dockerfile.")
+        || name.starts_with("containerfile.")
+        || extension == "dockerfile"
+        || extension == "containerfile"
     {
         return Some(Kind::Dockerfile);
     }
     if name == "subuid" || name == "subgid" {
         return Some(Kind::Subid);
     }
-    if matches!(name.as_str(), "compose.yaml" | "compose.yml") || (name.starts_with("docker-compose") && matches!(extension.as_str(), "yaml" | "yml")) {
+    if matches!(name.as_str(), "compose.yaml" | "compose.yml")
+        || (name.starts_with("docker-compose") && matches!(extension.as_str(), "yaml" | "yml"))
+    {
         return Some(Kind::Compose);
     }
     if name == "daemon.json" {
@@ -112,9 +118,21 @@ fn json_kind(text: &str) -> Option<Kind> {
         Some(Kind::Seccomp)
     } else if node.get("ociVersion").is_some() {
         Some(Kind::Oci)
-    } else if ["userns-remap", "storage-driver", "data-root", "log-driver", "seccomp-profile", "live-restore", "icc", "no-new-privileges", "default-ulimits", "registry-mirrors", "insecure-registries"]
-        .iter()
-        .any(|k| node.get(k).is_some())
+    } else if [
+        "userns-remap",
+        "storage-driver",
+        "data-root",
+        "log-driver",
+        "seccomp-profile",
+        "live-restore",
+        "icc",
+        "no-new-privileges",
+        "default-ulimits",
+        "registry-mirrors",
+        "insecure-registries",
+    ]
+    .iter()
+    .any(|k| node.get(k).is_some())
     {
         Some(Kind::DaemonJson)
     } else {
@@ -124,7 +142,9 @@ fn json_kind(text: &str) -> Option<Kind> {
 
 fn looks_like_apparmor(text: &str) -> bool {
     text.lines().map(str::trim_start).any(|l| {
-        l.starts_with("#include <tunables/") || l.starts_with("include <tunables/") || l.starts_with("abi <abi/")
+        l.starts_with("#include <tunables/")
+            || l.starts_with("include <tunables/")
+            || l.starts_with("abi <abi/")
             || (l.starts_with("profile ") && l.trim_end().ends_with('{'))
     })
 }

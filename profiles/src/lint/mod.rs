@@ -77,7 +77,9 @@ fn lint_text(kind: Kind, text: &str, env: &Env, c: &mut Check, out: &mut FileLin
         Kind::Seccomp | Kind::Oci | Kind::DaemonJson => {
             let node = match parse::json::parse(text) {
                 Ok(node) if node.is_object() => node,
-                Ok(node) => return c.report(&unparsable::RULE, node.pos, format!("a {what} file must be a JSON object")),
+                Ok(node) => {
+                    return c.report(&unparsable::RULE, node.pos, format!("a {what} file must be a JSON object"))
+                }
                 Err(e) => return c.report(&unparsable::RULE, e.pos, format!("not valid JSON: {}", e.message)),
             };
             match kind {
@@ -220,17 +222,30 @@ pub fn finish(files: &[Linted], extra: Vec<Finding>, config: &Config) -> Report 
         }
         let inline = suppress::inline(&file.text);
         for s in &inline {
-            let unknown: Vec<&str> = s.rules.iter().map(String::as_str).filter(|id| rules::find(id).is_none()).collect();
+            let unknown: Vec<&str> =
+                s.rules.iter().map(String::as_str).filter(|id| rules::find(id).is_none()).collect();
             let mut c = Check::new(&file.path);
             if s.rules.is_empty() {
                 c.report(&bad_suppression::RULE, s.pos, "cinch: ignore= names no rule: nothing is suppressed");
             } else if !unknown.is_empty() {
-                c.report(&bad_suppression::RULE, s.pos, format!("unknown rule in cinch: ignore= ({}): nothing is suppressed", unknown.join(", ")));
+                c.report(
+                    &bad_suppression::RULE,
+                    s.pos,
+                    format!("unknown rule in cinch: ignore= ({}): nothing is suppressed", unknown.join(", ")),
+                );
             } else if s.reason.is_empty() {
-                c.report(&bad_suppression::RULE, s.pos, format!("cinch: ignore={} has no reason: nothing is suppressed", s.rules.join(",")));
+                c.report(
+                    &bad_suppression::RULE,
+                    s.pos,
+                    format!("cinch: ignore={} has no reason: nothing is suppressed", s.rules.join(",")),
+                );
             } else {
                 let before = all.len();
-                all.retain(|f| !(f.path == file.path && f.pos.line == s.target && s.rules.iter().any(|r| r.eq_ignore_ascii_case(f.rule))));
+                all.retain(|f| {
+                    !(f.path == file.path
+                        && f.pos.line == s.target
+                        && s.rules.iter().any(|r| r.eq_ignore_ascii_case(f.rule)))
+                });
                 report.suppressed += before - all.len();
             }
             all.extend(c.into_findings());
@@ -271,7 +286,8 @@ mod tests {
                 }
             }
         }
-        let seed = std::env::var("CINCH_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x2545_f491_4f6c_dd1d_u64);
+        let seed =
+            std::env::var("CINCH_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x2545_f491_4f6c_dd1d_u64);
         let mut state = seed;
         let mut next = move || {
             state ^= state << 13;

@@ -38,13 +38,22 @@ impl RunConfig {
     }
 
     pub fn has_no_new_privileges(&self) -> bool {
-        self.security_opts.iter().any(|(o, _)| matches!(o.as_str(), "no-new-privileges" | "no-new-privileges:true" | "no-new-privileges=true"))
+        self.security_opts.iter().any(|(o, _)| {
+            matches!(o.as_str(), "no-new-privileges" | "no-new-privileges:true" | "no-new-privileges=true")
+        })
     }
 }
 
 /// Options naming a namespace and the key the rules use for it.
-const NAMESPACE_OPTIONS: &[(&str, &str)] =
-    &[("--pid", "pid"), ("--network", "network"), ("--net", "network"), ("--ipc", "ipc"), ("--uts", "uts"), ("--userns", "userns"), ("--cgroupns", "cgroupns")];
+const NAMESPACE_OPTIONS: &[(&str, &str)] = &[
+    ("--pid", "pid"),
+    ("--network", "network"),
+    ("--net", "network"),
+    ("--ipc", "ipc"),
+    ("--uts", "uts"),
+    ("--userns", "userns"),
+    ("--cgroupns", "cgroupns"),
+];
 
 pub fn from_run_line(line: &RunLine) -> RunConfig {
     let mut config = RunConfig { pos: line.pos, ..RunConfig::default() };
@@ -146,11 +155,20 @@ pub fn from_compose_service(name_pos: Pos, service: &Node) -> RunConfig {
             config.privileged = Some(node.pos);
         }
     }
-    let list = |key: &str| service.get(key).map(|n| n.strings().into_iter().map(|(s, p)| (s.to_string(), p)).collect()).unwrap_or_default();
+    let list = |key: &str| {
+        service.get(key).map(|n| n.strings().into_iter().map(|(s, p)| (s.to_string(), p)).collect()).unwrap_or_default()
+    };
     config.security_opts = list("security_opt");
     config.cap_add = list("cap_add");
     config.cap_drop = list("cap_drop");
-    for (key, ns) in [("pid", "pid"), ("network_mode", "network"), ("ipc", "ipc"), ("uts", "uts"), ("userns_mode", "userns"), ("cgroup", "cgroupns")] {
+    for (key, ns) in [
+        ("pid", "pid"),
+        ("network_mode", "network"),
+        ("ipc", "ipc"),
+        ("uts", "uts"),
+        ("userns_mode", "userns"),
+        ("cgroup", "cgroupns"),
+    ] {
         if let Some(node) = service.get(key) {
             if let Some(mode) = node.as_str() {
                 config.namespaces.push((ns.to_string(), mode.to_string(), node.pos));
@@ -214,7 +232,10 @@ mod tests {
         let line = &run_lines("docker run -dit --rm --cap-add=SYS_ADMIN -v /var/run/docker.sock:/s:ro -p5001:5001 --security-opt seccomp=p.json --net host --mount type=bind,src=/etc,dst=/e img --privileged")[0];
         let config = from_run_line(line);
         assert_eq!(config.cap_add[0].0, "SYS_ADMIN");
-        assert_eq!(config.host_mounts.iter().map(|m| m.0.as_str()).collect::<Vec<_>>(), ["/var/run/docker.sock", "/etc"]);
+        assert_eq!(
+            config.host_mounts.iter().map(|m| m.0.as_str()).collect::<Vec<_>>(),
+            ["/var/run/docker.sock", "/etc"]
+        );
         assert_eq!(config.ports[0].0, "5001:5001");
         assert_eq!(config.seccomp_files()[0].0, "p.json");
         assert_eq!(config.namespaces[0], ("network".into(), "host".into(), config.namespaces[0].2));

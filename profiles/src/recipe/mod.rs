@@ -124,7 +124,11 @@ pub fn check_name(name: &str) -> Result<(), RecipeError> {
     if ok {
         Ok(())
     } else {
-        Err(RecipeError::Invalid { what: "name", value: name.into(), why: "use lowercase letters, digits, '.', '_', '-'" })
+        Err(RecipeError::Invalid {
+            what: "name",
+            value: name.into(),
+            why: "use lowercase letters, digits, '.', '_', '-'",
+        })
     }
 }
 
@@ -136,12 +140,8 @@ pub fn data_files(trace: &Trace) -> Vec<Vec<u8>> {
 
 /// Container path -> mode, for every regular file of the trace the image needs.
 fn copied_files(trace: &Trace) -> BTreeMap<Vec<u8>, u32> {
-    let executed: BTreeSet<&str> = trace
-        .executions
-        .iter()
-        .filter(|(_, e)| !e.outside_root && !e.truncated)
-        .map(|(p, _)| p.as_str())
-        .collect();
+    let executed: BTreeSet<&str> =
+        trace.executions.iter().filter(|(_, e)| !e.outside_root && !e.truncated).map(|(p, _)| p.as_str()).collect();
     let mut files = BTreeMap::new();
     for (spelling, used) in &trace.files {
         if used.outside_root || used.truncated || used.directory {
@@ -152,7 +152,10 @@ fn copied_files(trace: &Trace) -> BTreeMap<Vec<u8>, u32> {
             continue;
         }
         let written = used.access.iter().any(|a| {
-            matches!(a, Access::Write | Access::Append | Access::Create | Access::Truncate | Access::Delete | Access::Rename)
+            matches!(
+                a,
+                Access::Write | Access::Append | Access::Create | Access::Truncate | Access::Delete | Access::Rename
+            )
         });
         if written {
             continue; // the workload makes it: its directory is a volume or tmpfs
@@ -176,7 +179,10 @@ fn written_dirs(trace: &Trace) -> BTreeSet<Vec<u8>> {
             continue;
         }
         let writes = used.access.iter().any(|a| {
-            matches!(a, Access::Write | Access::Append | Access::Create | Access::Truncate | Access::Delete | Access::Rename)
+            matches!(
+                a,
+                Access::Write | Access::Append | Access::Create | Access::Truncate | Access::Delete | Access::Rename
+            )
         });
         if writes {
             dirs.insert(parent(&bytes).to_vec());
@@ -223,7 +229,12 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
         add(in_image.clone(), Source::Host(host.clone()), 0o555, (0, 0));
     }
     let name = &input.user.name;
-    add(b"/etc/passwd".to_vec(), Source::Text(format!("{name}:x:{uid}:{gid}::/nonexistent:/sbin/nologin\n")), 0o444, (0, 0));
+    add(
+        b"/etc/passwd".to_vec(),
+        Source::Text(format!("{name}:x:{uid}:{gid}::/nonexistent:/sbin/nologin\n")),
+        0o444,
+        (0, 0),
+    );
     add(b"/etc/group".to_vec(), Source::Text(format!("{name}:x:{gid}:\n")), 0o444, (0, 0));
 
     let mut volumes = Vec::new();
@@ -278,7 +289,8 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
             .executions
             .iter()
             .filter(|(p, e)| {
-                e.parents.iter().all(|x| x == OUTSIDE) && path::decode(p).ok().as_deref() != Some(&input.binary_path[..])
+                e.parents.iter().all(|x| x == OUTSIDE)
+                    && path::decode(p).ok().as_deref() != Some(&input.binary_path[..])
             })
             .map(|(p, _)| p)
             .collect();

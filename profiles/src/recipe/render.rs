@@ -38,12 +38,8 @@ pub struct View {
 impl View {
     pub fn new(plan: &Plan, mut base: ViewBase) -> View {
         base.publish_address = bracketed(&base.publish_address);
-        let publish = plan
-            .ports
-            .iter()
-            .map(|p| format!("-p {}:{p}:{p}", base.publish_address))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let publish =
+            plan.ports.iter().map(|p| format!("-p {}:{p}:{p}", base.publish_address)).collect::<Vec<_>>().join(" ");
         View {
             rust_target: format!("{}-unknown-linux-gnu", base.arch),
             base,
@@ -76,7 +72,11 @@ pub struct ViewBase {
 
 /// An IPv6 address in brackets, as `-p` wants it.
 fn bracketed(address: &str) -> String {
-    if address.contains(':') && !address.starts_with('[') { format!("[{address}]") } else { address.to_string() }
+    if address.contains(':') && !address.starts_with('[') {
+        format!("[{address}]")
+    } else {
+        address.to_string()
+    }
 }
 
 handlebars_helper!(json_helper: |value: Json| serde_json::to_string(value).unwrap_or_default());
@@ -130,7 +130,11 @@ mod tests {
     fn view(binary: &str, cmd: &[&str]) -> View {
         let plan = Plan {
             entries: vec![],
-            volumes: vec![Mount { path: "/data/res'ults $x".into(), volume: "mascot-worker-res_ults__x".into(), writable: true }],
+            volumes: vec![Mount {
+                path: "/data/res'ults $x".into(),
+                volume: "mascot-worker-res_ults__x".into(),
+                writable: true,
+            }],
             tmpfs: vec!["/tmp".into()],
             ports: vec![5001],
             notes: vec![],
@@ -159,6 +163,9 @@ mod tests {
         assert!(containerfile.contains(r#"CMD ["--a", "b c\nUSER 0", "$(id)"]"#), "{containerfile}");
         assert!(!containerfile.lines().any(|l| l.starts_with("RUN") || l == "USER 0"));
         let run = &files[2].1;
-        assert!(run.contains(r#"--mount 'type=volume,source=mascot-worker-res_ults__x,target=/data/res'\''ults $x' \"#), "{run}");
+        assert!(
+            run.contains(r#"--mount 'type=volume,source=mascot-worker-res_ults__x,target=/data/res'\''ults $x' \"#),
+            "{run}"
+        );
     }
 }

@@ -11,7 +11,7 @@
 //! the C library falls back to `clone`, as under Docker's default profile.
 
 use super::floor::Runtime;
-use super::profile::{scmp_arch, Action, Arg, ArchMap, Op, Profile, Rule};
+use super::profile::{scmp_arch, Action, ArchMap, Arg, Op, Profile, Rule};
 use super::{validate, SeccompError};
 use crate::trace::{Target, Trace};
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,14 +69,9 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
     seen.extend(&from_runtime);
 
     let mut rules = Vec::new();
-    let plain: Vec<String> =
-        seen.iter().filter(|n| !ARG_RULED.contains(n)).map(|n| (*n).to_string()).collect();
+    let plain: Vec<String> = seen.iter().filter(|n| !ARG_RULED.contains(n)).map(|n| (*n).to_string()).collect();
     if !plain.is_empty() {
-        rules.push(Rule {
-            names: plain,
-            comment: allow_comment(trace, options.runtime),
-            ..rule(Action::Allow)
-        });
+        rules.push(Rule { names: plain, comment: allow_comment(trace, options.runtime), ..rule(Action::Allow) });
     }
 
     // clone: the namespace bits seen (none, for ordinary threads and forks).
@@ -115,9 +110,7 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
         }
         let values: BTreeSet<u64> = observed(trace, syscall, arg).collect();
         if values.is_empty() {
-            notes.push(format!(
-                "{syscall} is allowed with any arguments: the trace recorded none of its values"
-            ));
+            notes.push(format!("{syscall} is allowed with any arguments: the trace recorded none of its values"));
             rules.push(Rule { names: vec![syscall.into()], ..rule(Action::Allow) });
             continue;
         }
@@ -195,7 +188,6 @@ fn allow_comment(trace: &Trace, runtime: Option<Runtime>) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,12 +229,8 @@ mod tests {
         let trace = Trace::from_json(CONTAINER_TRACE).unwrap();
         let profile = container_profile().profile;
         let (floor, _) = Runtime::Runc.floor(trace.host.arch);
-        let allowed: BTreeSet<&str> = profile
-            .syscalls
-            .iter()
-            .filter(|r| r.action == Action::Allow)
-            .flat_map(|r| r.all_names())
-            .collect();
+        let allowed: BTreeSet<&str> =
+            profile.syscalls.iter().filter(|r| r.action == Action::Allow).flat_map(|r| r.all_names()).collect();
         let expected: BTreeSet<&str> =
             trace.syscalls.keys().map(String::as_str).chain(floor).filter(|n| *n != "clone3").collect();
         assert_eq!(allowed, expected);

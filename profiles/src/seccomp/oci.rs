@@ -35,7 +35,8 @@ pub fn to_oci(profile: &Profile) -> Result<LinuxSeccomp, SeccompError> {
             );
         }
         let mut syscall = LinuxSyscallBuilder::default();
-        syscall = syscall.names(rule.all_names().map(str::to_string).collect::<Vec<_>>()).action(oci_action(rule.action));
+        syscall =
+            syscall.names(rule.all_names().map(str::to_string).collect::<Vec<_>>()).action(oci_action(rule.action));
         if let Some(errno) = rule.errno_ret {
             syscall = syscall.errno_ret(errno);
         }

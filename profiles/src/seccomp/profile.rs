@@ -218,7 +218,9 @@ impl Profile {
         let mut names: Vec<&str> = self
             .arch_map
             .iter()
-            .flat_map(|m| std::iter::once(m.architecture.as_str()).chain(m.sub_architectures.iter().map(String::as_str)))
+            .flat_map(|m| {
+                std::iter::once(m.architecture.as_str()).chain(m.sub_architectures.iter().map(String::as_str))
+            })
             .chain(self.architectures.iter().map(String::as_str))
             .collect();
         names.sort_unstable();

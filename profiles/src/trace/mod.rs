@@ -167,9 +167,7 @@ impl Trace {
                 let found = other.as_str().map_or_else(|| other.to_string(), str::to_string);
                 return Err(TraceError::Format { line: line_of_key(text, "format", 0), found });
             }
-            None => {
-                return Err(TraceError::Format { line: 1, found: "(no \"format\" field)".into() })
-            }
+            None => return Err(TraceError::Format { line: 1, found: "(no \"format\" field)".into() }),
         }
         let mut trace: Trace = serde_json::from_str(text).map_err(syntax_error)?;
         trace.validate(text)?;
@@ -180,8 +178,7 @@ impl Trace {
 
     /// The canonical text of the trace: pretty JSON with a final newline.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self)
-            .expect("a Trace has only string keys and plain values");
+        let mut text = serde_json::to_string_pretty(self).expect("a Trace has only string keys and plain values");
         text.push('\n');
         text
     }
@@ -245,11 +242,7 @@ impl Trace {
         for (name, usage) in &self.syscalls {
             let line = line_of_key(text, name, syscalls_at); // a few hundred syscalls at most
             if self.host.arch.syscall_number(name).is_none() {
-                return Err(TraceError::UnknownSyscall {
-                    line,
-                    name: name.clone(),
-                    arch: self.host.arch,
-                });
+                return Err(TraceError::UnknownSyscall { line, name: name.clone(), arch: self.host.arch });
             }
             if usage.args.is_empty() {
                 continue;
@@ -320,10 +313,7 @@ mod tests {
         );
         trace.syscalls.insert("read".into(), SyscallUse { count: 3, ..Default::default() });
         trace.syscalls.insert("socket".into(), SyscallUse { count: 1, ..Default::default() });
-        trace.add_args(
-            "socket",
-            BTreeMap::from([("domain".into(), 2), ("type".into(), 1), ("protocol".into(), 0)]),
-        );
+        trace.add_args("socket", BTreeMap::from([("domain".into(), 2), ("type".into(), 1), ("protocol".into(), 0)]));
         trace
     }
 

@@ -59,8 +59,8 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
     let output = PendingOutput::reserve(&args.output)?;
     let (text, notes, is_profile) = match (&args.trace, &args.bane) {
         (_, Some(bane_file)) => {
-            let text = std::fs::read_to_string(bane_file)
-                .with_context(|| format!("cannot read {}", bane_file.display()))?;
+            let text =
+                std::fs::read_to_string(bane_file).with_context(|| format!("cannot read {}", bane_file.display()))?;
             let config = bane::parse(&bane_file.display().to_string(), &text)?;
             (bane::to_profile(&config).render(), Vec::new(), true)
         }
@@ -91,6 +91,10 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
     if is_profile && !checked {
         eprintln!("cinch: note: apparmor_parser is not installed (Debian: apt install apparmor); the profile was not compile-checked");
     }
-    eprintln!("cinch: wrote {}{}", args.output.display(), if checked { " (compiles with apparmor_parser)" } else { "" });
+    eprintln!(
+        "cinch: wrote {}{}",
+        args.output.display(),
+        if checked { " (compiles with apparmor_parser)" } else { "" }
+    );
     Ok(exit::OK)
 }

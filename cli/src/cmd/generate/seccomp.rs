@@ -126,5 +126,9 @@ pub fn default_name(trace: &Trace) -> String {
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '-' })
         .collect();
     let trimmed = cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-    if trimmed.is_empty() { "cinch".into() } else { trimmed.chars().take(63).collect() }
+    if trimmed.is_empty() {
+        "cinch".into()
+    } else {
+        trimmed.chars().take(63).collect()
+    }
 }

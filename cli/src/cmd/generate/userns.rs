@@ -74,7 +74,11 @@ pub fn run(args: UsernsArgs) -> Result<u8> {
         .map(|(name, _)| PendingOutput::reserve(&args.output.join(name)))
         .collect::<Result<Vec<_>>>()?;
     for (output, (name, text)) in pending.into_iter().zip(&artifacts.files) {
-        if *name == "setup.sh" { output.commit_executable(text.as_bytes())? } else { output.commit(text.as_bytes())? }
+        if *name == "setup.sh" {
+            output.commit_executable(text.as_bytes())?
+        } else {
+            output.commit(text.as_bytes())?
+        }
     }
     for note in &artifacts.notes {
         eprintln!("cinch: note: {note}");

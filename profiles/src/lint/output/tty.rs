@@ -32,7 +32,12 @@ pub fn render<'a>(report: &Report, source: &dyn Fn(&str) -> Option<&'a str>, col
     if report.findings.is_empty() {
         out.push_str(&format!("no findings in {files}{suppressed}\n"));
     } else {
-        out.push_str(&format!("{}, {}, {} in {files}{suppressed}\n", plural(e, "error"), plural(w, "warning"), plural(n, "note")));
+        out.push_str(&format!(
+            "{}, {}, {} in {files}{suppressed}\n",
+            plural(e, "error"),
+            plural(w, "warning"),
+            plural(n, "note")
+        ));
     }
     out
 }
@@ -50,7 +55,8 @@ fn finding(f: &Finding, text: Option<&str>, paint: &Paint) -> String {
     if let Some(line) = text.and_then(|t| t.lines().nth(f.pos.line.saturating_sub(1))) {
         let bar = paint.wrap("1;34", "|");
         // Tabs stay tabs in the caret line so the caret lines up.
-        let lead: String = line.chars().take(f.pos.col.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let lead: String =
+            line.chars().take(f.pos.col.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
         let shown: String = line.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect();
         out.push_str(&format!("{pad} {bar}\n"));
         out.push_str(&format!("{} {bar} {shown}\n", paint.wrap("1;34", &f.pos.line.to_string())));

@@ -7,12 +7,21 @@ use crate::lint::finding::Pos;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
     /// `profile NAME flags=(...) {`, `/usr/bin/x {`, `^hat {`.
-    Header { pos: Pos, text: String, flags: Vec<String> },
+    Header {
+        pos: Pos,
+        text: String,
+        flags: Vec<String>,
+    },
     /// A closing `}`.
-    End { pos: Pos },
+    End {
+        pos: Pos,
+    },
     Rule(Rule),
     /// `#include <...>`, `include`, `abi`, `@{VAR}=...`: not checked.
-    Other { pos: Pos, text: String },
+    Other {
+        pos: Pos,
+        text: String,
+    },
 }
 
 /// One rule, qualifiers separated from the rest.
@@ -257,7 +266,8 @@ mod tests {
     fn statements_with_alternations_and_includes() {
         let text = "#include <tunables/global>\n@{X}=/a /b\nprofile p flags=(attach_disconnected, complain) {\n  # a comment, with a comma\n  /{usr/,}bin/ls rix,\n  deny @{PROC}/{sys,sysrq-trigger} w,\n  owner \"/a b/c\" rw,\n  capability net_bind_service,\n  ^hat {\n    /x r,\n  }\n}\n";
         let statements = parse(text).unwrap();
-        let rules: Vec<&Rule> = statements.iter().filter_map(|s| if let Statement::Rule(r) = s { Some(r) } else { None }).collect();
+        let rules: Vec<&Rule> =
+            statements.iter().filter_map(|s| if let Statement::Rule(r) = s { Some(r) } else { None }).collect();
         assert_eq!(rules.len(), 5, "{rules:#?}");
         assert_eq!(rules[0].file(), Some(("/{usr/,}bin/ls", "rix")));
         assert_eq!(rules[0].pos, Pos::new(5, 3));

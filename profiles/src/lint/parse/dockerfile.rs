@@ -125,7 +125,8 @@ fn instructions(text: &str) -> Vec<Instruction> {
 fn heredoc_end(args: &str) -> Option<String> {
     let at = args.find("<<")?;
     let rest = args[at + 2..].trim_start_matches('-');
-    let word: String = rest.trim_matches(|c| c == '"' || c == '\'').chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    let word: String =
+        rest.trim_matches(|c| c == '"' || c == '\'').chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
     (!word.is_empty()).then_some(word)
 }
 

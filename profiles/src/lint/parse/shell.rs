@@ -30,7 +30,9 @@ fn run_line(words: &[Word]) -> Option<RunLine> {
     let mut i = 0;
     while let Some(word) = words.get(i) {
         let t = word.text.as_str();
-        let assignment = t.split_once('=').is_some_and(|(name, _)| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        let assignment = t
+            .split_once('=')
+            .is_some_and(|(name, _)| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
         if assignment || matches!(t, "sudo" | "exec" | "command" | "nohup" | "time" | "env") {
             i += 1;
         } else {

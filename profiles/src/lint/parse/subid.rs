@@ -35,7 +35,12 @@ pub fn parse(text: &str) -> Result<Vec<SubRange>, (Pos, String)> {
         if owner.is_empty() {
             return Err((pos, "the owner is empty".into()));
         }
-        ranges.push(SubRange { pos, owner: owner.to_string(), start: number(start, "start")?, count: number(count, "count")? });
+        ranges.push(SubRange {
+            pos,
+            owner: owner.to_string(),
+            start: number(start, "start")?,
+            count: number(count, "count")?,
+        });
     }
     Ok(ranges)
 }

@@ -21,7 +21,9 @@ const MAX_DEPTH: usize = 256;
 pub fn parse(text: &str) -> Result<Node, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| YamlError { pos: pos_of(e.marker()), message: e.info().to_string() })?;
+    parser
+        .load(&mut builder, false)
+        .map_err(|e| YamlError { pos: pos_of(e.marker()), message: e.info().to_string() })?;
     if let Some(error) = builder.error {
         return Err(error);
     }

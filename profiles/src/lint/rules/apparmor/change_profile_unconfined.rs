@@ -28,7 +28,11 @@ pub fn check(statements: &[Statement], c: &mut Check) {
             continue;
         }
         if rule.words.len() == 1 {
-            c.report(&RULE, rule.pos, "change_profile without a target: the process may change to any profile, unconfined included");
+            c.report(
+                &RULE,
+                rule.pos,
+                "change_profile without a target: the process may change to any profile, unconfined included",
+            );
         } else if rule.words.iter().any(|w| w == "unconfined") {
             c.report(&RULE, rule.pos, "change_profile -> unconfined: the process may leave its profile");
         }

@@ -31,15 +31,24 @@ pub fn check(statements: &[Statement], c: &mut Check) {
     let deny_paths: Vec<&str> = denies(statements).filter_map(|r| r.file().map(|(p, _)| p.trim_matches('"'))).collect();
     if let Some(mount) = allows(statements).find(|r| matches!(r.keyword(), "mount" | "remount" | "umount")) {
         if !denies(statements).any(|r| r.keyword() == "mount") {
-            c.report(&RULE, mount.pos, "mount is allowed and nothing denies mounting: add `deny mount,` or remove the rule");
+            c.report(
+                &RULE,
+                mount.pos,
+                "mount is allowed and nothing denies mounting: add `deny mount,` or remove the rule",
+            );
         }
     }
     let broad = allows(statements).find(|r| {
-        (r.keyword() == "file" && r.words.len() == 1) || r.file().is_some_and(|(p, perms)| is_everything(p) && writes(perms))
+        (r.keyword() == "file" && r.words.len() == 1)
+            || r.file().is_some_and(|(p, perms)| is_everything(p) && writes(perms))
     });
     let Some(broad) = broad else { return };
     if !deny_paths.iter().any(|p| p.starts_with("@{PROC}") || p.starts_with("/proc")) {
-        c.report(&RULE, broad.pos, "this broad rule lets the container write /proc (sysrq-trigger, sys/): add docker-default's @{PROC} denies");
+        c.report(
+            &RULE,
+            broad.pos,
+            "this broad rule lets the container write /proc (sysrq-trigger, sys/): add docker-default's @{PROC} denies",
+        );
     }
     if !deny_paths.iter().any(|p| p.starts_with("/sys")) {
         c.report(&RULE, broad.pos, "this broad rule lets the container write /sys: add docker-default's /sys denies");

@@ -31,7 +31,11 @@ pub fn check(file: &Dockerfile, c: &mut Check) {
         };
         for source in sources {
             if source.starts_with("http://") || source.starts_with("https://") || source.starts_with("git@") {
-                c.report(&RULE, i.pos, format!("ADD {source} without --checksum: the build trusts whatever the server sends"));
+                c.report(
+                    &RULE,
+                    i.pos,
+                    format!("ADD {source} without --checksum: the build trusts whatever the server sends"),
+                );
             }
         }
     }

@@ -26,15 +26,24 @@ Example:
 pub fn check(file: &Dockerfile, c: &mut Check) {
     for stage in file.stages.iter().filter(|s| s.scratch) {
         let brings_passwd = stage.instructions.iter().any(|i| {
-            matches!(i.keyword.as_str(), "COPY" | "ADD") && (i.args.contains("passwd") || i.args.contains(".tar") || i.args.contains("/etc"))
+            matches!(i.keyword.as_str(), "COPY" | "ADD")
+                && (i.args.contains("passwd") || i.args.contains(".tar") || i.args.contains("/etc"))
         });
         if brings_passwd {
             continue;
         }
         for user in stage.instructions.iter().filter(|i| i.keyword == "USER") {
-            let numeric = user.args.split(':').all(|part| !part.is_empty() && part.chars().all(|ch| ch.is_ascii_digit()));
+            let numeric =
+                user.args.split(':').all(|part| !part.is_empty() && part.chars().all(|ch| ch.is_ascii_digit()));
             if !numeric && !user.args.contains('$') {
-                c.report(&RULE, user.pos, format!("USER {} in a scratch image: there is no /etc/passwd to find it in; use uid:gid", user.args));
+                c.report(
+                    &RULE,
+                    user.pos,
+                    format!(
+                        "USER {} in a scratch image: there is no /etc/passwd to find it in; use uid:gid",
+                        user.args
+                    ),
+                );
             }
         }
     }

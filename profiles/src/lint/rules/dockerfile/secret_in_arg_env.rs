@@ -22,7 +22,8 @@ Example:
     good: RUN --mount=type=secret,id=db_password ./configure",
 };
 
-const WORDS: &[&str] = &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL"];
+const WORDS: &[&str] =
+    &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL"];
 
 pub fn check(file: &Dockerfile, c: &mut Check) {
     for i in file.all().filter(|i| matches!(i.keyword.as_str(), "ARG" | "ENV")) {

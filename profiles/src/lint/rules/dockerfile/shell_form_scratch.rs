@@ -25,7 +25,14 @@ pub fn check(file: &Dockerfile, c: &mut Check) {
     for stage in file.stages.iter().filter(|s| s.scratch) {
         for i in stage.instructions.iter().filter(|i| matches!(i.keyword.as_str(), "ENTRYPOINT" | "CMD")) {
             if i.exec.is_none() && !i.args.is_empty() {
-                c.report(&RULE, i.pos, format!("{} in shell form needs /bin/sh, which a scratch image lacks: write it as a JSON array", i.keyword));
+                c.report(
+                    &RULE,
+                    i.pos,
+                    format!(
+                        "{} in shell form needs /bin/sh, which a scratch image lacks: write it as a JSON array",
+                        i.keyword
+                    ),
+                );
             }
         }
     }

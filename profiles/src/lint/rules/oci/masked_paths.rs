@@ -29,7 +29,8 @@ const READONLY: &[&str] = &["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/p
 
 pub fn check(config: &Node, c: &mut Check) {
     for (key, wanted, what) in [("maskedPaths", MASKED, "masked"), ("readonlyPaths", READONLY, "read-only")] {
-        let have: Vec<&str> = config.at(&["linux", key]).map(|n| n.strings().into_iter().map(|(s, _)| s).collect()).unwrap_or_default();
+        let have: Vec<&str> =
+            config.at(&["linux", key]).map(|n| n.strings().into_iter().map(|(s, _)| s).collect()).unwrap_or_default();
         let missing: Vec<&str> = wanted.iter().copied().filter(|p| !have.contains(p)).collect();
         if !missing.is_empty() {
             c.report(&RULE, pos_of(config, &["linux", key]), format!("not {what}: {}", missing.join(", ")));

@@ -24,6 +24,10 @@ Example:
 
 pub fn check(config: &Node, c: &mut Check) {
     if config.at(&["process", "noNewPrivileges"]).and_then(Node::as_bool) != Some(true) {
-        c.report(&RULE, pos_of(config, &["process", "noNewPrivileges"]), "process.noNewPrivileges is not true: setuid binaries can gain privileges");
+        c.report(
+            &RULE,
+            pos_of(config, &["process", "noNewPrivileges"]),
+            "process.noNewPrivileges is not true: setuid binaries can gain privileges",
+        );
     }
 }

@@ -26,6 +26,10 @@ Example:
 pub fn check(config: &Node, c: &mut Check) {
     let uid = config.at(&["process", "user", "uid"]).and_then(Node::as_u64).unwrap_or(0);
     if uid == 0 && !namespaces(config).contains(&"user") {
-        c.report(&RULE, pos_of(config, &["process", "user", "uid"]), "the process runs as uid 0 and there is no user namespace: it is root on the host");
+        c.report(
+            &RULE,
+            pos_of(config, &["process", "user", "uid"]),
+            "the process runs as uid 0 and there is no user namespace: it is root on the host",
+        );
     }
 }

@@ -22,13 +22,31 @@ Example:
     good: docker run -v /srv/mascot/results:/usr/local/mascotnode/results mascot/worker",
 };
 
-const SENSITIVE: &[&str] = &["/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/var/lib/docker", "/run", "/var/run", "/lib/modules", "/usr"];
+const SENSITIVE: &[&str] = &[
+    "/",
+    "/etc",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/boot",
+    "/root",
+    "/var/lib/docker",
+    "/run",
+    "/var/run",
+    "/lib/modules",
+    "/usr",
+];
 
 pub fn check(run: &RunConfig, c: &mut Check) {
     for (source, pos) in &run.host_mounts {
         let trimmed = if source.len() > 1 { source.trim_end_matches('/') } else { source.as_str() };
-        if trimmed.ends_with("docker.sock") || trimmed.ends_with("containerd.sock") || trimmed.ends_with("podman.sock") {
-            c.report(&RULE, *pos, format!("{source} is mounted: the container can drive the container engine, which is root on the host"));
+        if trimmed.ends_with("docker.sock") || trimmed.ends_with("containerd.sock") || trimmed.ends_with("podman.sock")
+        {
+            c.report(
+                &RULE,
+                *pos,
+                format!("{source} is mounted: the container can drive the container engine, which is root on the host"),
+            );
         } else if SENSITIVE.contains(&trimmed) {
             c.report(&RULE, *pos, format!("the host's {trimmed} is mounted into the container"));
         }

@@ -31,7 +31,10 @@ pub static RULES: &[RunRule] = &[
 ];
 
 /// Where `docker run` or the service is, for findings about what is missing.
-pub fn security_opt<'a>(run: &'a RunConfig, prefix: &str) -> impl Iterator<Item = &'a (String, crate::lint::finding::Pos)> {
+pub fn security_opt<'a>(
+    run: &'a RunConfig,
+    prefix: &str,
+) -> impl Iterator<Item = &'a (String, crate::lint::finding::Pos)> {
     let (eq, colon) = (format!("{prefix}="), format!("{prefix}:"));
     run.security_opts.iter().filter(move |(o, _)| o.starts_with(&eq) || o.starts_with(&colon))
 }

@@ -26,7 +26,11 @@ Example:
 pub fn check(run: &RunConfig, c: &mut Check) {
     for (spec, pos) in &run.ports {
         if port_address(spec).is_none() {
-            c.report(&RULE, *pos, format!("{spec} is published on every host address, past the host firewall: give an address"));
+            c.report(
+                &RULE,
+                *pos,
+                format!("{spec} is published on every host address, past the host firewall: give an address"),
+            );
         }
     }
 }

@@ -38,7 +38,11 @@ pub fn check(profile: &Node, c: &mut Check) {
         if let Some(ret) = entry.errno_ret {
             let action = entry.action_str();
             if !takes_errno(action) {
-                c.report(&RULE, ret.key_pos, format!("errnoRet with action {action}: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno"));
+                c.report(
+                    &RULE,
+                    ret.key_pos,
+                    format!("errnoRet with action {action}: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno"),
+                );
             }
         }
     }

@@ -98,7 +98,8 @@ pub fn entries(profile: &Node) -> Vec<Entry<'_>> {
 
 /// libseccomp's names that are no entry of a kernel table (ARM's private
 /// calls, and a few it resolves itself).
-const PSEUDO_SYSCALLS: &[&str] = &["breakpoint", "cacheflush", "set_tls", "usr26", "usr32", "arm_sync_file_range", "arm_fadvise64_64"];
+const PSEUDO_SYSCALLS: &[&str] =
+    &["breakpoint", "cacheflush", "set_tls", "usr26", "usr32", "arm_sync_file_range", "arm_fadvise64_64"];
 
 /// Whether `name` is a syscall of any architecture Docker profiles list.
 pub fn known_syscall(name: &str) -> bool {

@@ -36,7 +36,11 @@ pub fn check(profile: &Node, c: &mut Check) {
         }
         for (name, pos) in &entry.names {
             if *name == "socket" {
-                c.report(&RULE, *pos, "socket is allowed for every address family: filter argument 0 to the families used");
+                c.report(
+                    &RULE,
+                    *pos,
+                    "socket is allowed for every address family: filter argument 0 to the families used",
+                );
             }
         }
     }

@@ -30,7 +30,13 @@ pub fn check(ranges: &[SubRange], c: &mut Check) {
                 later.pos,
                 format!(
                     "{}:{}:{} overlaps {}:{}:{} (line {})",
-                    later.owner, later.start, later.count, earlier.owner, earlier.start, earlier.count, earlier.pos.line
+                    later.owner,
+                    later.start,
+                    later.count,
+                    earlier.owner,
+                    earlier.start,
+                    earlier.count,
+                    earlier.pos.line
                 ),
             );
         }

@@ -23,7 +23,11 @@ Example:
 pub fn check(ranges: &[SubRange], c: &mut Check) {
     for range in ranges {
         if range.start < 65_536 {
-            let what = if range.start == 0 { "it maps container root to host root" } else { "its ids belong to the host's own users" };
+            let what = if range.start == 0 {
+                "it maps container root to host root"
+            } else {
+                "its ids belong to the host's own users"
+            };
             c.report(&RULE, range.pos, format!("{} starts at {}: {what}", range.owner, range.start));
         }
     }

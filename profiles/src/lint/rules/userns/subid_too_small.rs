@@ -24,7 +24,11 @@ Example:
 pub fn check(ranges: &[SubRange], c: &mut Check) {
     for range in ranges {
         if range.count < 65_536 {
-            c.report(&RULE, range.pos, format!("{} has {} ids: images need 65,536 (up to nobody, 65534)", range.owner, range.count));
+            c.report(
+                &RULE,
+                range.pos,
+                format!("{} has {} ids: images need 65,536 (up to nobody, 65534)", range.owner, range.count),
+            );
         }
     }
 }
