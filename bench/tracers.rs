@@ -185,8 +185,9 @@ impl Watched {
     /// then reaps it. Returns (success, peak RSS KiB, CPU seconds).
     fn finish(mut self) -> Result<(bool, u64, f64), String> {
         let pid = self.child.id();
-        // SAFETY: waitid fills `info`; WNOWAIT leaves the child to be reaped below.
+        // SAFETY: siginfo_t is plain data, and all zeroes is a valid value.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid fills `info`; WNOWAIT leaves the child to be reaped below.
         let rc = unsafe { libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOWAIT) };
         if rc != 0 {
             return Err(format!("waitid {pid}: {}", std::io::Error::last_os_error()));

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 ///
 /// From nodes.toml (the master: hostname, ip, optional vpn_ip, its ssh public
 /// key; the workers: hostname, ip, optional vpn_interface and vpn_ip), writes
-/// DIR/<worker>/: authorized_keys (the master's key restricted with from=,
+/// `DIR/<worker>/`: authorized_keys (the master's key restricted with from=,
 /// restrict and a forced command), mascot-node-ctl (that command),
 /// mascot-node-docker and sudoers (the hardened docker run, as root, nothing
 /// else), nftables.conf (TCP 5001 only from the master, only on the VPN

@@ -1,5 +1,5 @@
 //! AppArmor profiles for containers: the model and its text, shared by the
-//! trace generator ([`generate`]) and bane's TOML ([`bane`]).
+//! trace generator ([`mod@generate`]) and bane's TOML ([`bane`]).
 //!
 //! Every profile is written the same way: `abi <abi/3.0>,`, the global
 //! tunables, `profile NAME flags=(attach_disconnected,mediate_deleted)`,

@@ -5,7 +5,7 @@
 //!
 //! - kind.rs: what a file is
 //! - parse/: a parser with positions per format
-//! - rules/<group>/<rule>.rs: one rule per file; rules/mod.rs is the registry
+//! - `rules/<group>/<rule>.rs`: one rule per file; rules/mod.rs is the registry
 //! - run_config.rs: docker run lines and compose services, read alike
 //! - suppress.rs (inline `# cinch: ignore=`), config.rs (.cinch.toml)
 //! - output/: tty, json, sarif, github

@@ -1,4 +1,4 @@
-//! Seccomp profiles: generated from a trace ([`generate`]), read from any
+//! Seccomp profiles: generated from a trace ([`mod@generate`]), read from any
 //! Docker, OCI or security-profiles-operator JSON ([`load`]), written as
 //! Docker JSON, an OCI `linux.seccomp` object ([`oci`]) or a Kubernetes
 //! resource ([`k8s`]), and compared ([`diff`]).

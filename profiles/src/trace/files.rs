@@ -85,7 +85,7 @@ pub struct FailedUse {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExecUse {
-    /// argv[0] of each execution.
+    /// `argv[0]` of each execution.
     pub argv0: BTreeSet<String>,
     /// Which tree ran it: the executable of the parent process, or
     /// [`OUTSIDE`] when the parent is not part of the target (the container

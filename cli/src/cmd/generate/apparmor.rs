@@ -33,7 +33,7 @@ pub struct AppArmorArgs {
     #[arg(long, value_name = "FILE", required_unless_present = "bane", conflicts_with = "bane")]
     trace: Option<PathBuf>,
 
-    /// A bane TOML configuration instead of a trace (the profile is named docker-<Name>)
+    /// A bane TOML configuration instead of a trace (the profile is named `docker-<Name>`)
     #[arg(long, value_name = "FILE")]
     bane: Option<PathBuf>,
 
