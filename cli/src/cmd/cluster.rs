@@ -7,11 +7,13 @@ use cinch_profiles::cluster;
 use clap::Args;
 use std::path::PathBuf;
 
+// The help text is clap's, not HTML: `<worker>` is literal.
+#[allow(rustdoc::invalid_html_tags)]
 /// Write the hardening bundle of every worker of a Mascot cluster.
 ///
 /// From nodes.toml (the master: hostname, ip, optional vpn_ip, its ssh public
 /// key; the workers: hostname, ip, optional vpn_interface and vpn_ip), writes
-/// `DIR/<worker>/`: authorized_keys (the master's key restricted with from=,
+/// DIR/<worker>/: authorized_keys (the master's key restricted with from=,
 /// restrict and a forced command), mascot-node-ctl (that command),
 /// mascot-node-docker and sudoers (the hardened docker run, as root, nothing
 /// else), nftables.conf (TCP 5001 only from the master, only on the VPN

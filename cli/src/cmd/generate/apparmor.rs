@@ -33,7 +33,9 @@ pub struct AppArmorArgs {
     #[arg(long, value_name = "FILE", required_unless_present = "bane", conflicts_with = "bane")]
     trace: Option<PathBuf>,
 
-    /// A bane TOML configuration instead of a trace (the profile is named `docker-<Name>`)
+    // The help text is clap's, not HTML: `<Name>` is literal.
+    #[allow(rustdoc::invalid_html_tags)]
+    /// A bane TOML configuration instead of a trace (the profile is named docker-<Name>)
     #[arg(long, value_name = "FILE")]
     bane: Option<PathBuf>,
 
