@@ -4,8 +4,11 @@
  * kernel/user boundary: map sizes, the tracing modes, the statistic slots and
  * the layout of what is sent through the ring buffer or read from maps.
  *
- * The Rust mirror lives in ebpf/src/abi.rs and asserts the same sizes; change
- * both together.
+ * The Rust mirror lives in ebpf/src/abi.rs. Its tests check it against this
+ * file and the compiled object: every #define below against the Rust constant
+ * of the same name, and every struct's size and field offsets against the
+ * object's BTF (ebpf/src/abi/check.rs). A change here fails them until the
+ * mirror follows.
  */
 #ifndef CINCH_H
 #define CINCH_H
@@ -42,6 +45,18 @@
 /* Kinds of fact. A fact is sent once, the first time it is seen. */
 #define CINCH_FACT_ARGS 1   /* argument values of a syscall seccomp rules care about */
 #define CINCH_FACT_RAW_NR 2 /* a syscall number outside the counted range */
+
+/* Syscalls whose leading argument values are recorded (CINCH_FACT_ARGS), and
+ * how many of cinch_fact.args each fills. The names the trace gives them are
+ * the trace format's (RECORDED_ARGS in profiles/src/arch.rs); a test checks
+ * that both list the same syscalls and counts. */
+#define CINCH_RECORDED_ARGS(X) \
+	X(clone, 1)            \
+	X(clone3, 1)           \
+	X(personality, 1)      \
+	X(prctl, 1)            \
+	X(socket, 3)           \
+	X(unshare, 1)
 
 #define CINCH_FACT_FILE 3   /* a file the target touched: struct cinch_path_fact */
 #define CINCH_FACT_EXEC 4   /* a program the target executed: struct cinch_path_fact */

@@ -1,25 +1,99 @@
 //! Rust mirror of `bpf/cinch.h`, the single source of truth for what crosses
-//! the kernel/user boundary. Keep the two in step; the size assertions catch
-//! a layout that drifted.
+//! the kernel/user boundary. Nothing here is trusted by hand: the tests in
+//! `abi/check.rs` compare every constant with the header's `#define` of the
+//! same name (`CINCH_` + name), and every struct's size and field offsets with
+//! the BTF of the compiled object, so a change to the header fails them until
+//! this file follows.
 
-pub const MAX_SYSCALLS: u32 = 1024;
-pub const MAX_SLOTS: u32 = 16;
+#[cfg(test)]
+mod check;
 
-pub const MODE_MNTNS: u32 = 1;
-pub const MODE_PIDTREE: u32 = 2;
-pub const MODE_NEW_CONTAINERS: u32 = 3;
+/// Declares the mirrored constants and [`CONSTANTS`], the table the header
+/// check walks (each name without its `CINCH_` prefix).
+macro_rules! constants {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty = $value:expr;)*) => {
+        $($(#[$doc])* pub const $name: $ty = $value;)*
+        /// Every constant mirrored from `cinch.h`, by its name there less `CINCH_`.
+        pub const CONSTANTS: &[(&str, u64)] = &[$((stringify!($name), $name as u64)),*];
+    };
+}
 
-pub const PROC_FOLLOWED: u8 = 1;
-pub const PROC_ARMED: u8 = 2;
+constants! {
+    MAX_SYSCALLS: u32 = 1024;
+    MAX_SLOTS: u32 = 16;
+    SLOT_NEW: u32 = 0xffff_ffff;
 
-pub const FACT_ARGS: u32 = 1;
-pub const FACT_RAW_NR: u32 = 2;
+    MODE_MNTNS: u32 = 1;
+    MODE_PIDTREE: u32 = 2;
+    MODE_NEW_CONTAINERS: u32 = 3;
 
-pub const STAT_LOST: u32 = 0;
-pub const STAT_NEW_MNTNS: u32 = 1;
-pub const STAT_NO_SLOT: u32 = 2;
+    PROC_FOLLOWED: u8 = 1;
+    PROC_ARMED: u8 = 2;
 
-pub const CGROUP_NAME: usize = 96;
+    FACT_ARGS: u32 = 1;
+    FACT_RAW_NR: u32 = 2;
+    FACT_FILE: u32 = 3;
+    FACT_EXEC: u32 = 4;
+    FACT_NET: u32 = 5;
+
+    ACCESS_READ: u32 = 1 << 0;
+    ACCESS_WRITE: u32 = 1 << 1;
+    ACCESS_APPEND: u32 = 1 << 2;
+    ACCESS_CREATE: u32 = 1 << 3;
+    ACCESS_TRUNCATE: u32 = 1 << 4;
+    ACCESS_DELETE: u32 = 1 << 5;
+    ACCESS_RENAME: u32 = 1 << 6;
+    ACCESS_LINK: u32 = 1 << 7;
+    ACCESS_CHMOD: u32 = 1 << 8;
+    ACCESS_CHOWN: u32 = 1 << 9;
+    ACCESS_LIST: u32 = 1 << 10;
+    ACCESS_EXEC: u32 = 1 << 11;
+    ACCESS_MMAP_EXEC: u32 = 1 << 12;
+    ACCESS_PATH: u32 = 1 << 13;
+    ACCESS_LOCK: u32 = 1 << 14;
+
+    PATH_TRUNCATED: u32 = 1 << 0;
+    PATH_OUTSIDE_ROOT: u32 = 1 << 1;
+    PATH_DIRECTORY: u32 = 1 << 2;
+    PATH_UNRESOLVED: u32 = 1 << 3;
+    PATH_MAX: usize = 4096;
+    PATH_DEPTH: usize = 1024;
+    PATH_DATA: usize = 16384;
+    /// Size of the fixed part of `struct cinch_path_fact`, before `data`.
+    PATH_FACT_HEADER: usize = 40;
+
+    NET_BIND: u32 = 1;
+    NET_LISTEN: u32 = 2;
+    NET_CONNECT: u32 = 3;
+    UNIX_PATH: usize = 108;
+
+    STAT_LOST: u32 = 0;
+    STAT_NEW_MNTNS: u32 = 1;
+    STAT_NO_SLOT: u32 = 2;
+    N_STATS: u32 = 4;
+
+    CGROUP_NAME: usize = 96;
+}
+
+/// `PROC_SUPER_MAGIC`: the superblock magic of procfs (a kernel constant, not cinch's).
+pub const PROC_SUPER_MAGIC: u32 = 0x9fa0;
+
+/// A fixed-layout record that can be read from any bytes of its size.
+///
+/// # Safety
+/// Implement only for `#[repr(C)]` structs of integers and integer arrays,
+/// for which every bit pattern is a valid value.
+unsafe trait Record: Copy {
+    /// Reads one from the start of `bytes`, or None if they are too short.
+    fn read(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() < std::mem::size_of::<Self>() {
+            return None;
+        }
+        // SAFETY: the length is checked above, read_unaligned copes with any
+        // alignment, and the trait's contract makes every bit pattern valid.
+        Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<Self>()) })
+    }
+}
 
 /// `struct cinch_fact`: one first-seen fact from the ring buffer.
 #[repr(C)]
@@ -32,19 +106,15 @@ pub struct Fact {
     pub args: [u64; 3],
 }
 
-const _: () = assert!(std::mem::size_of::<Fact>() == 40);
-
-// SAFETY: plain old data, every bit pattern is a valid value.
+// SAFETY: repr(C), integers only.
+unsafe impl Record for Fact {}
+// SAFETY: repr(C), integers only: every bit pattern is a valid value.
 unsafe impl aya::Pod for Fact {}
 
 impl Fact {
     /// Reads a fact from a ring-buffer record, or None if it is too short.
     pub fn from_bytes(bytes: &[u8]) -> Option<Fact> {
-        if bytes.len() < std::mem::size_of::<Fact>() {
-            return None;
-        }
-        // SAFETY: length checked above; read_unaligned copes with any alignment.
-        Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<Fact>()) })
+        Fact::read(bytes)
     }
 }
 
@@ -59,9 +129,7 @@ pub struct Slot {
     pub cgroup_v1: [u8; CGROUP_NAME],
 }
 
-const _: () = assert!(std::mem::size_of::<Slot>() == 16 + 2 * CGROUP_NAME);
-
-// SAFETY: plain old data, every bit pattern is a valid value.
+// SAFETY: repr(C), integers only: every bit pattern is a valid value.
 unsafe impl aya::Pod for Slot {}
 
 /// The NUL-terminated name in a fixed buffer.
@@ -70,39 +138,27 @@ pub fn c_name(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-pub const FACT_FILE: u32 = 3;
-pub const FACT_EXEC: u32 = 4;
-pub const FACT_NET: u32 = 5;
+/// The fixed part of `struct cinch_path_fact`; its `data` follows, holding
+/// the strings whose lengths `len` gives, packed without terminators.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathFactHeader {
+    pub kind: u32,
+    pub slot: u32,
+    pub access: u32,
+    pub error: i32,
+    pub flags: u32,
+    pub fs_magic: u32,
+    pub ns_tgid: u32,
+    pub ns_tid: u32,
+    pub len: [u16; 3],
+    pub pad: u16,
+}
 
-pub const ACCESS_READ: u32 = 1 << 0;
-pub const ACCESS_WRITE: u32 = 1 << 1;
-pub const ACCESS_APPEND: u32 = 1 << 2;
-pub const ACCESS_CREATE: u32 = 1 << 3;
-pub const ACCESS_TRUNCATE: u32 = 1 << 4;
-pub const ACCESS_DELETE: u32 = 1 << 5;
-pub const ACCESS_RENAME: u32 = 1 << 6;
-pub const ACCESS_LINK: u32 = 1 << 7;
-pub const ACCESS_CHMOD: u32 = 1 << 8;
-pub const ACCESS_CHOWN: u32 = 1 << 9;
-pub const ACCESS_LIST: u32 = 1 << 10;
-pub const ACCESS_EXEC: u32 = 1 << 11;
-pub const ACCESS_MMAP_EXEC: u32 = 1 << 12;
-pub const ACCESS_PATH: u32 = 1 << 13;
-pub const ACCESS_LOCK: u32 = 1 << 14;
+// SAFETY: repr(C), integers only.
+unsafe impl Record for PathFactHeader {}
 
-pub const PATH_TRUNCATED: u32 = 1 << 0;
-pub const PATH_OUTSIDE_ROOT: u32 = 1 << 1;
-pub const PATH_DIRECTORY: u32 = 1 << 2;
-pub const PATH_UNRESOLVED: u32 = 1 << 3;
-
-pub const NET_BIND: u32 = 1;
-pub const NET_LISTEN: u32 = 2;
-pub const NET_CONNECT: u32 = 3;
-
-/// `PROC_SUPER_MAGIC`: the superblock magic of procfs.
-pub const PROC_SUPER_MAGIC: u32 = 0x9fa0;
-
-/// `struct cinch_path_fact`, header decoded and strings split out.
+/// A `struct cinch_path_fact` as received: the header decoded, strings split out.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PathFact {
     pub kind: u32,
@@ -116,31 +172,20 @@ pub struct PathFact {
     pub strings: [Vec<u8>; 3],
 }
 
-/// Size of the fixed part of `struct cinch_path_fact` (CINCH_PATH_FACT_HEADER).
-pub const PATH_FACT_HEADER: usize = 40;
-
 impl PathFact {
+    /// Decodes a ring-buffer record: None if it is shorter than its header
+    /// or than the strings the header announces.
     pub fn from_bytes(bytes: &[u8]) -> Option<PathFact> {
-        let u32_at = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_ne_bytes(b.try_into().expect("4")));
-        let u16_at = |at: usize| bytes.get(at..at + 2).map(|b| u16::from_ne_bytes(b.try_into().expect("2")));
+        let header = PathFactHeader::read(bytes)?;
+        let mut data = bytes.get(PATH_FACT_HEADER..)?;
         let mut strings: [Vec<u8>; 3] = Default::default();
-        let mut at = PATH_FACT_HEADER;
-        for (i, string) in strings.iter_mut().enumerate() {
-            let len = usize::from(u16_at(32 + 2 * i)?);
-            *string = bytes.get(at..at + len)?.to_vec();
-            at += len;
+        for (string, len) in strings.iter_mut().zip(header.len) {
+            let (this, rest) = data.split_at_checked(usize::from(len))?;
+            *string = this.to_vec();
+            data = rest;
         }
-        Some(PathFact {
-            kind: u32_at(0)?,
-            slot: u32_at(4)?,
-            access: u32_at(8)?,
-            error: u32_at(12)? as i32,
-            flags: u32_at(16)?,
-            fs_magic: u32_at(20)?,
-            ns_tgid: u32_at(24)?,
-            ns_tid: u32_at(28)?,
-            strings,
-        })
+        let PathFactHeader { kind, slot, access, error, flags, fs_magic, ns_tgid, ns_tid, .. } = header;
+        Some(PathFact { kind, slot, access, error, flags, fs_magic, ns_tgid, ns_tid, strings })
     }
 }
 
@@ -153,6 +198,7 @@ pub struct NetFact {
     pub op: u32,
     pub error: i32,
     pub family: u16,
+    /// `type` in C.
     pub socket_type: u16,
     pub port: u16,
     pub path_len: u16,
@@ -161,17 +207,110 @@ pub struct NetFact {
     pub pad: u32,
 }
 
-pub const UNIX_PATH: usize = 108;
-
-const _: () = assert!(std::mem::size_of::<NetFact>() == 24 + 16 + UNIX_PATH + 4);
+// SAFETY: repr(C), integers only.
+unsafe impl Record for NetFact {}
 
 impl NetFact {
+    /// Reads a fact from a ring-buffer record, or None if it is too short.
     pub fn from_bytes(bytes: &[u8]) -> Option<NetFact> {
-        if bytes.len() < std::mem::size_of::<NetFact>() {
-            return None;
-        }
-        // SAFETY: length checked above; read_unaligned copes with any alignment,
-        // and every bit pattern is a valid NetFact.
-        Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<NetFact>()) })
+        NetFact::read(bytes)
+    }
+}
+
+/// The kind of a ring-buffer record: every record starts with its `kind`
+/// (the BTF check proves the offset is 0 in each struct).
+pub fn record_kind(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_ne_bytes(bytes.get(..4)?.try_into().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes_of<T: Copy>(value: &T) -> Vec<u8> {
+        // SAFETY: reading the bytes of a plain repr(C) value of size_of::<T>() bytes.
+        unsafe { std::slice::from_raw_parts((value as *const T).cast::<u8>(), std::mem::size_of::<T>()) }.to_vec()
+    }
+
+    fn path_record(header: PathFactHeader, data: &[u8]) -> Vec<u8> {
+        let mut record = bytes_of(&header);
+        record.extend_from_slice(data);
+        record
+    }
+
+    #[test]
+    fn a_fact_decodes_from_its_bytes_and_not_from_fewer() {
+        let fact = Fact { kind: FACT_ARGS, nr: 41, slot: 2, pad: 0, args: [2, 1, 6] };
+        let record = bytes_of(&fact);
+        assert_eq!(record_kind(&record), Some(FACT_ARGS));
+        assert_eq!(Fact::from_bytes(&record), Some(fact));
+        assert_eq!(Fact::from_bytes(&record[..record.len() - 1]), None);
+        // A record from an unaligned place in the ring buffer decodes too.
+        let mut shifted = vec![0u8];
+        shifted.extend_from_slice(&record);
+        assert_eq!(Fact::from_bytes(&shifted[1..]), Some(fact));
+    }
+
+    #[test]
+    fn a_path_fact_splits_its_strings_by_the_header_lengths() {
+        let header = PathFactHeader {
+            kind: FACT_EXEC,
+            slot: 1,
+            access: ACCESS_EXEC,
+            error: 0,
+            flags: PATH_TRUNCATED,
+            fs_magic: PROC_SUPER_MAGIC,
+            ns_tgid: 7,
+            ns_tid: 8,
+            len: [9, 4, 0],
+            pad: 0,
+        };
+        let fact = PathFact::from_bytes(&path_record(header, b"/bin/bashbash")).expect("decodes");
+        assert_eq!(fact.strings, [b"/bin/bash".to_vec(), b"bash".to_vec(), Vec::new()]);
+        assert_eq!((fact.kind, fact.slot, fact.access, fact.flags), (FACT_EXEC, 1, ACCESS_EXEC, PATH_TRUNCATED));
+        assert_eq!((fact.fs_magic, fact.ns_tgid, fact.ns_tid), (PROC_SUPER_MAGIC, 7, 8));
+    }
+
+    #[test]
+    fn a_path_fact_shorter_than_its_strings_is_refused() {
+        let header = PathFactHeader {
+            kind: FACT_FILE,
+            slot: 0,
+            access: ACCESS_READ,
+            error: 2,
+            flags: PATH_UNRESOLVED,
+            fs_magic: 0,
+            ns_tgid: 1,
+            ns_tid: 1,
+            len: [4, 10, 0],
+            pad: 0,
+        };
+        assert_eq!(PathFact::from_bytes(&path_record(header, b"/tmpmissing")), None, "given is 7 of 10 bytes");
+        let whole = PathFact::from_bytes(&path_record(header, b"/tmpmissing.10")).expect("decodes");
+        assert_eq!(whole.error, 2);
+        assert_eq!(whole.strings[1], b"missing.10");
+        assert_eq!(PathFact::from_bytes(&bytes_of(&header)[..PATH_FACT_HEADER - 1]), None);
+    }
+
+    #[test]
+    fn a_net_fact_decodes_from_its_bytes() {
+        let mut fact = NetFact {
+            kind: FACT_NET,
+            slot: 0,
+            op: NET_LISTEN,
+            error: 0,
+            family: 2,
+            socket_type: 1,
+            port: 5001,
+            path_len: 0,
+            addr: [0; 16],
+            path: [0; UNIX_PATH],
+            pad: 0,
+        };
+        fact.addr[..4].copy_from_slice(&[127, 0, 0, 1]);
+        let record = bytes_of(&fact);
+        assert_eq!(record_kind(&record), Some(FACT_NET));
+        assert_eq!(NetFact::from_bytes(&record), Some(fact));
+        assert_eq!(NetFact::from_bytes(&record[..20]), None);
     }
 }

@@ -33,61 +33,38 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("cinch_exec", "sched_process_exec"),
 ];
 
-/// Syscalls whose numbers the program needs, by the name of the C global that
-/// receives the number.
-const SYSCALL_GLOBALS: &[(&str, &str)] = &[
-    ("nr_execve", "execve"),
-    ("nr_execveat", "execveat"),
-    ("nr_clone", "clone"),
-    ("nr_clone3", "clone3"),
-    ("nr_unshare", "unshare"),
-    ("nr_setns", "setns"),
-    ("nr_socket", "socket"),
-    ("nr_personality", "personality"),
-    ("nr_prctl", "prctl"),
-    // files.bpf.h
-    ("nr_open", "open"),
-    ("nr_openat", "openat"),
-    ("nr_openat2", "openat2"),
-    ("nr_creat", "creat"),
-    ("nr_mmap", "mmap"),
-    ("nr_getdents", "getdents"),
-    ("nr_getdents64", "getdents64"),
-    ("nr_fchmod", "fchmod"),
-    ("nr_fchown", "fchown"),
-    ("nr_ftruncate", "ftruncate"),
-    ("nr_chmod", "chmod"),
-    ("nr_fchmodat", "fchmodat"),
-    ("nr_fchmodat2", "fchmodat2"),
-    ("nr_chown", "chown"),
-    ("nr_lchown", "lchown"),
-    ("nr_fchownat", "fchownat"),
-    ("nr_truncate", "truncate"),
-    ("nr_unlink", "unlink"),
-    ("nr_unlinkat", "unlinkat"),
-    ("nr_rmdir", "rmdir"),
-    ("nr_rename", "rename"),
-    ("nr_renameat", "renameat"),
-    ("nr_renameat2", "renameat2"),
-    ("nr_link", "link"),
-    ("nr_linkat", "linkat"),
-    ("nr_symlink", "symlink"),
-    ("nr_symlinkat", "symlinkat"),
-    ("nr_mkdir", "mkdir"),
-    ("nr_mkdirat", "mkdirat"),
-    ("nr_mknod", "mknod"),
-    ("nr_mknodat", "mknodat"),
-    ("nr_bind", "bind"),
-    ("nr_flock", "flock"),
-    ("nr_fcntl", "fcntl"),
-    ("nr_listen", "listen"),
-    ("nr_connect", "connect"),
-];
+/// The architecture the object is compiled for (`-D__TARGET_ARCH_x86` in
+/// build-bpf.sh, x86's `pt_regs` in kernel.h): it is refused elsewhere.
+const OBJECT_ARCH: Arch = Arch::X86_64;
+
+/// The `nr_*` globals of the object (`bpf/config.bpf.h`), read from its ELF
+/// symbol table: each receives the number of the syscall it is named after,
+/// so a global added in C needs nothing here.
+fn syscall_globals(object: &[u8]) -> Result<Vec<(String, String)>, TracerError> {
+    use object::{Object, ObjectSection, ObjectSymbol};
+    let file = object::File::parse(object).map_err(TracerError::Object)?;
+    let rodata = file.section_by_name(".rodata").map(|s| s.index());
+    let mut globals = Vec::new();
+    for symbol in file.symbols() {
+        let Ok(name) = symbol.name() else { continue };
+        let Some(syscall) = name.strip_prefix("nr_") else { continue };
+        if symbol.section_index() == rodata && rodata.is_some() {
+            globals.push((name.to_string(), syscall.to_string()));
+        }
+    }
+    globals.sort();
+    Ok(globals)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TracerError {
-    #[error("cinch traces {0} processes only on x86_64 and aarch64")]
+    #[error(
+        "cinch's eBPF programs are built for x86_64 only and this host is {0}: tracing is not \
+         supported here yet (traces, profiles and lint work on any architecture)"
+    )]
     UnsupportedArch(&'static str),
+    #[error("the embedded eBPF object cannot be read")]
+    Object(#[source] object::Error),
     #[error(
         "this kernel exposes no BTF at /sys/kernel/btf/vmlinux; cinch needs a kernel built \
          with CONFIG_DEBUG_INFO_BTF=y"
@@ -98,12 +75,27 @@ pub enum TracerError {
          CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)"
     )]
     NotPermitted,
-    #[error("loading eBPF program {program} for tracepoint {tracepoint} failed: {detail}")]
-    Load { program: &'static str, tracepoint: &'static str, detail: String },
-    #[error("eBPF map {map}: {detail}")]
-    Map { map: &'static str, detail: String },
-    #[error("waiting for trace events: {0}")]
-    Poll(std::io::Error),
+    #[error("loading eBPF program {program} for tracepoint {tracepoint} failed")]
+    Load {
+        program: &'static str,
+        tracepoint: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("eBPF map {map} is not in the object")]
+    MissingMap { map: &'static str },
+    #[error("program {program} is not in the object")]
+    MissingProgram { program: &'static str },
+    #[error("eBPF map {map}")]
+    Map {
+        map: &'static str,
+        #[source]
+        source: aya::maps::MapError,
+    },
+    #[error("cannot read cinch's own mount namespace (/proc/self/ns/mnt)")]
+    OwnNamespace(#[source] std::io::Error),
+    #[error("waiting for trace events")]
+    Poll(#[source] std::io::Error),
 }
 
 /// Which tasks belong to the target.
@@ -163,7 +155,9 @@ impl Tracer {
     /// Loads the programs, points them at the target and attaches them. From
     /// the moment this returns, every syscall of the target is counted.
     pub fn start(selector: Selector) -> Result<Tracer, TracerError> {
-        let arch = Arch::native().ok_or(TracerError::UnsupportedArch(std::env::consts::ARCH))?;
+        let arch = Arch::native()
+            .filter(|arch| *arch == OBJECT_ARCH)
+            .ok_or(TracerError::UnsupportedArch(std::env::consts::ARCH))?;
         let btf = Btf::from_sys_fs().map_err(|_| TracerError::NoBtf)?;
         raise_memlock_limit();
 
@@ -172,14 +166,11 @@ impl Tracer {
             Selector::ProcessTree => abi::MODE_PIDTREE,
             Selector::NewContainers => abi::MODE_NEW_CONTAINERS,
         };
-        let numbers: Vec<(&str, i64)> = SYSCALL_GLOBALS
-            .iter()
-            .map(|(global, name)| (*global, arch.syscall_number(name).map_or(-1, i64::from)))
+        let numbers: Vec<(String, i64)> = syscall_globals(BPF_OBJECT)?
+            .into_iter()
+            .map(|(global, name)| (global, arch.syscall_number(&name).map_or(-1, i64::from)))
             .collect();
-        let host_mntns = own_mount_namespace().map_err(|e| TracerError::Map {
-            map: "cfg_host_mntns",
-            detail: format!("cannot read /proc/self/ns/mnt: {e}"),
-        })?;
+        let host_mntns = own_mount_namespace().map_err(TracerError::OwnNamespace)?;
         let mut loader = EbpfLoader::new();
         // pending_calls is task-local storage, which aya creates but has no
         // user-space type for (only the kernel side uses it).
@@ -190,25 +181,24 @@ impl Tracer {
             true,
         );
         for (global, nr) in &numbers {
-            loader.override_global(global, nr, true);
+            loader.override_global(global.as_str(), nr, true);
         }
-        let mut ebpf = loader.load(BPF_OBJECT).map_err(|e| load_error("(object)", "-", &e))?;
+        let mut ebpf = loader.load(BPF_OBJECT).map_err(load_error("(object)", "-"))?;
 
         if let Selector::MountNamespace(inum) = selector {
             let map = ebpf.map_mut("target_mntns").ok_or(missing_map("target_mntns"))?;
-            let mut targets: HashMap<_, u32, u32> =
-                HashMap::try_from(map).map_err(|e| map_error("target_mntns", &e))?;
-            targets.insert(inum, 0, 0).map_err(|e| map_error("target_mntns", &e))?;
+            let mut targets: HashMap<_, u32, u32> = HashMap::try_from(map).map_err(map_error("target_mntns"))?;
+            targets.insert(inum, 0, 0).map_err(map_error("target_mntns"))?;
         }
 
         for (program, tracepoint) in PROGRAMS {
             let prog: &mut BtfTracePoint = ebpf
                 .program_mut(program)
-                .ok_or_else(|| TracerError::Load { program, tracepoint, detail: "not in the object".into() })?
+                .ok_or(TracerError::MissingProgram { program })?
                 .try_into()
-                .map_err(|e| load_error(program, tracepoint, &e))?;
-            prog.load(tracepoint, &btf).map_err(|e| load_error(program, tracepoint, &e))?;
-            prog.attach().map_err(|e| load_error(program, tracepoint, &e))?;
+                .map_err(load_error(program, tracepoint))?;
+            prog.load(tracepoint, &btf).map_err(load_error(program, tracepoint))?;
+            prog.attach().map_err(load_error(program, tracepoint))?;
         }
 
         // The kernel's BTF (parsed, about 20 MB here) is needed only to load.
@@ -217,8 +207,8 @@ impl Tracer {
         drop(btf);
         // SAFETY: malloc_trim only releases free heap memory.
         unsafe { libc::malloc_trim(0) };
-        let facts = RingBuf::try_from(ebpf.take_map("facts").ok_or(missing_map("facts"))?)
-            .map_err(|e| map_error("facts", &e))?;
+        let facts =
+            RingBuf::try_from(ebpf.take_map("facts").ok_or(missing_map("facts"))?).map_err(map_error("facts"))?;
         Ok(Tracer {
             ebpf,
             facts: Some(facts),
@@ -240,8 +230,8 @@ impl Tracer {
     pub fn follow_from_exec(&mut self, pid: u32) -> Result<(), TracerError> {
         debug_assert_eq!(self.selector, Selector::ProcessTree);
         let map = self.ebpf.map_mut("target_tgids").ok_or(missing_map("target_tgids"))?;
-        let mut tgids: HashMap<_, u32, u8> = HashMap::try_from(map).map_err(|e| map_error("target_tgids", &e))?;
-        tgids.insert(pid, abi::PROC_ARMED, 0).map_err(|e| map_error("target_tgids", &e))?;
+        let mut tgids: HashMap<_, u32, u8> = HashMap::try_from(map).map_err(map_error("target_tgids"))?;
+        tgids.insert(pid, abi::PROC_ARMED, 0).map_err(map_error("target_tgids"))?;
         self.followed += 1;
         Ok(())
     }
@@ -405,11 +395,11 @@ impl Tracer {
     /// Count per syscall number, for numbers called at least once.
     fn syscall_counts(&self) -> Result<BTreeMap<u32, u64>, TracerError> {
         let map = self.ebpf.map("syscall_counts").ok_or(missing_map("syscall_counts"))?;
-        let counts: PerCpuArray<_, u64> = PerCpuArray::try_from(map).map_err(|e| map_error("syscall_counts", &e))?;
+        let counts: PerCpuArray<_, u64> = PerCpuArray::try_from(map).map_err(map_error("syscall_counts"))?;
         let mut out = BTreeMap::new();
         let base = self.slot * abi::MAX_SYSCALLS;
         for nr in 0..abi::MAX_SYSCALLS {
-            let per_cpu = counts.get(&(base + nr), 0).map_err(|e| map_error("syscall_counts", &e))?;
+            let per_cpu = counts.get(&(base + nr), 0).map_err(map_error("syscall_counts"))?;
             let total: u64 = per_cpu.iter().sum();
             if total > 0 {
                 out.insert(nr, total);
@@ -425,14 +415,14 @@ impl Tracer {
 
     fn slot_info(&self, slot: u32) -> Result<abi::Slot, TracerError> {
         let map = self.ebpf.map("slot_info").ok_or(missing_map("slot_info"))?;
-        let slots: Array<_, abi::Slot> = Array::try_from(map).map_err(|e| map_error("slot_info", &e))?;
-        slots.get(&slot, 0).map_err(|e| map_error("slot_info", &e))
+        let slots: Array<_, abi::Slot> = Array::try_from(map).map_err(map_error("slot_info"))?;
+        slots.get(&slot, 0).map_err(map_error("slot_info"))
     }
 
     fn stat(&self, slot: u32) -> Result<u64, TracerError> {
         let map = self.ebpf.map("stats").ok_or(missing_map("stats"))?;
-        let stats: Array<_, u64> = Array::try_from(map).map_err(|e| map_error("stats", &e))?;
-        stats.get(&slot, 0).map_err(|e| map_error("stats", &e))
+        let stats: Array<_, u64> = Array::try_from(map).map_err(map_error("stats"))?;
+        stats.get(&slot, 0).map_err(map_error("stats"))
     }
 }
 
@@ -505,18 +495,25 @@ fn net_seen(fact: &abi::NetFact) -> NetSeen {
 }
 
 fn missing_map(map: &'static str) -> TracerError {
-    TracerError::Map { map, detail: "not in the eBPF object".into() }
+    TracerError::MissingMap { map }
 }
 
-fn map_error(map: &'static str, err: &dyn std::error::Error) -> TracerError {
-    TracerError::Map { map, detail: error_chain(err) }
+fn map_error(map: &'static str) -> impl FnOnce(aya::maps::MapError) -> TracerError {
+    move |source| TracerError::Map { map, source }
 }
 
-fn load_error(program: &'static str, tracepoint: &'static str, err: &(dyn std::error::Error + 'static)) -> TracerError {
-    if root_cause_errno(err) == Some(libc::EPERM) {
-        return TracerError::NotPermitted;
+/// A refusal to load: "not permitted" when the root cause is EPERM (it
+/// names what to do), otherwise the error with its cause chain.
+fn load_error<E>(program: &'static str, tracepoint: &'static str) -> impl FnOnce(E) -> TracerError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |err| {
+        if root_cause_errno(&err) == Some(libc::EPERM) {
+            return TracerError::NotPermitted;
+        }
+        TracerError::Load { program, tracepoint, source: Box::new(err) }
     }
-    TracerError::Load { program, tracepoint, detail: error_chain(err) }
 }
 
 fn root_cause_errno(err: &(dyn std::error::Error + 'static)) -> Option<i32> {
@@ -528,17 +525,6 @@ fn root_cause_errno(err: &(dyn std::error::Error + 'static)) -> Option<i32> {
         current = e.source();
     }
     None
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }
 
 /// Older kernels charge BPF maps to RLIMIT_MEMLOCK; newer ones ignore it.
@@ -553,4 +539,35 @@ fn kernel_release() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_syscall_global_of_the_object_names_a_syscall() {
+        let globals = syscall_globals(BPF_OBJECT).expect("the object reads");
+        assert!(globals.len() >= 45, "{} nr_* globals found", globals.len());
+        for (global, syscall) in &globals {
+            assert!(
+                Arch::ALL.iter().any(|arch| arch.syscall_number(syscall).is_some()),
+                "{global}: no architecture has a syscall named {syscall}"
+            );
+        }
+        for wanted in ["nr_execve", "nr_openat", "nr_unshare", "nr_connect"] {
+            assert!(globals.iter().any(|(g, _)| g == wanted), "{wanted} missing");
+        }
+        assert_eq!(OBJECT_ARCH.syscall_number("openat"), Some(257));
+    }
+
+    #[test]
+    fn the_object_has_every_program_the_loader_attaches() {
+        use object::{Object, ObjectSymbol};
+        let file = object::File::parse(BPF_OBJECT).expect("the object reads");
+        let names: Vec<String> = file.symbols().filter_map(|s| s.name().ok().map(str::to_string)).collect();
+        for (program, _) in PROGRAMS {
+            assert!(names.iter().any(|n| n == program), "{program} is not in the object");
+        }
+    }
 }

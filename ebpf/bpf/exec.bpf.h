@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * exec.bpf.h - a program the target executed (sched_process_exec): the file,
+ * argv[0], the parent's executable, and the dynamic loader the kernel mapped.
+ */
+#ifndef CINCH_EXEC_BPF_H
+#define CINCH_EXEC_BPF_H
+
+#include "kernel.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "cinch.h"
+#include "pending.bpf.h"
+#include "files.bpf.h"
+
+struct found_file {
+	__u64 file;
+};
+
+static long vma_file(struct task_struct *task, struct vm_area_struct *vma, struct found_file *found)
+{
+	found->file = (__u64)BPF_CORE_READ(vma, vm_file);
+	return 0;
+}
+
+/* The program interpreter (ld.so) the kernel mapped for the new image, found
+ * from AT_BASE in the saved auxiliary vector; 0 for a static program. */
+static __always_inline struct file *interpreter_of(struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long base = 0;
+	for (int i = 0; i < 32; i++) {
+		unsigned long pair[2] = {};
+		if (bpf_core_read(pair, sizeof(pair), &mm->saved_auxv[2 * i]))
+			break;
+		if (pair[0] == AT_NULL)
+			break;
+		if (pair[0] == AT_BASE) {
+			base = pair[1];
+			break;
+		}
+	}
+	if (!base)
+		return 0;
+	struct found_file found = {};
+	bpf_find_vma(task, base, vma_file, &found, 0);
+	return (struct file *)found.file;
+}
+
+/* A target task executed a program. */
+static __always_inline void record_exec(struct task_struct *task, struct linux_binprm *bprm, __u32 slot)
+{
+	/* The exec succeeded: its sys_exit (0) has nothing to add. */
+	drop_pending_call(task);
+	record_file(task, slot, BPF_CORE_READ(bprm, file), CINCH_ACCESS_EXEC, CINCH_FACT_EXEC);
+	/* The kernel, not the program, mapped the dynamic loader: no mmap call
+	 * shows it, so it is recorded here, as read and mapped executable. */
+	struct file *interp = interpreter_of(task);
+	if (interp)
+		record_file(task, slot, interp, CINCH_ACCESS_READ | CINCH_ACCESS_MMAP_EXEC, CINCH_FACT_FILE);
+}
+
+#endif
