@@ -25,6 +25,7 @@ struct Profiled {
     /// The command line cinch printed.
     run_line: String,
     name: String,
+    port: u16,
 }
 
 fn profiled_worker() -> &'static Profiled {
@@ -49,6 +50,8 @@ fn profiled_worker() -> &'static Profiled {
                 &name,
                 "--network",
                 "host",
+                // A value attached to a short option: the image still follows it.
+                &format!("-p127.0.0.1:{port}:{port}"),
                 worker_image(),
                 "--listen",
                 &listen,
@@ -64,9 +67,33 @@ fn profiled_worker() -> &'static Profiled {
             seccomp: out.join("seccomp.json"),
             run_line: stdout.trim().to_string(),
             name,
+            port,
             _dir: dir,
         }
     })
+}
+
+#[test]
+fn the_containers_own_arguments_are_not_read_as_docker_options() {
+    if !ready() {
+        return;
+    }
+    // `-p5001:5001` takes its value in the same word, so IMAGE is the image and
+    // `--privileged` the container's own argument: cinch must not refuse the
+    // line as unconfined, and goes on to run it (the image does not exist, so
+    // docker run fails before creating a container).
+    let dir = tempfile::tempdir().unwrap();
+    let image = format!("cinch-no-such-image-{}", std::process::id());
+    let out = cinch()
+        .args(["profile", "-o"])
+        .arg(dir.path().join("out"))
+        .args(["--", "docker", "run", "--rm", "--network", "none", "-p5001:5001", &image, "--privileged"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("disables seccomp"), "{stderr}");
+    assert!(stderr.contains("before creating a container"), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
 }
 
 #[test]
@@ -108,6 +135,11 @@ fn generated_profile_starts_the_worker_three_times_and_denies_escapes() {
     assert!(profiled.run_line.starts_with("docker run --security-opt seccomp="), "{}", profiled.run_line);
     assert!(profiled.run_line.contains(&format!("seccomp={profile} ")), "{}", profiled.run_line);
     assert!(profiled.run_line.contains(worker_image()), "{}", profiled.run_line);
+    assert!(
+        profiled.run_line.contains(&format!(":{port} {} --listen", worker_image(), port = profiled.port)),
+        "the container's own arguments stay after the image: {}",
+        profiled.run_line
+    );
 
     let node = tempfile::tempdir().unwrap();
     let fasta = demo_fasta(&node_dir(node.path()));

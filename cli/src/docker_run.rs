@@ -5,7 +5,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use cinch_profiles::docker_cli::{GLOBAL_OPTIONS_WITH_VALUE, RUN_FLAGS, SHORT_FLAGS};
+use cinch_profiles::docker_cli::{run_options, RunOption, GLOBAL_OPTIONS_WITH_VALUE};
 
 /// A `docker run` command line, split where cinch adds its own options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,68 +55,61 @@ impl DockerRun {
 
     /// The command line with every `--security-opt seccomp=...` replaced by `seccomp`.
     pub fn with_seccomp(&self, profile: &OsStr) -> Vec<OsString> {
-        let options = self.options();
-        let mut kept = Vec::new();
-        let mut i = 0;
-        while i < options.len() {
-            let arg = options[i].as_bytes();
-            let value = options.get(i + 1).map(|v| v.as_bytes());
-            if arg == b"--security-opt" && value.is_some_and(|v| v.starts_with(b"seccomp")) {
-                i += 2;
-                continue;
+        let (options, image) = self.options();
+        let mut dropped = vec![false; image];
+        for option in options.iter().filter(|o| is_seccomp_option(o)) {
+            dropped[option.word] = true;
+            if option.value_is_next_word && option.word + 1 < image {
+                dropped[option.word + 1] = true;
             }
-            if !arg.starts_with(b"--security-opt=seccomp") {
-                kept.push(options[i].clone());
-            }
-            i += 1;
         }
         let mut seccomp = OsString::from("seccomp=");
         seccomp.push(profile);
         let mut out = self.head.clone();
         out.extend(["--security-opt".into(), seccomp]);
-        out.extend(kept);
-        out.extend(self.rest[options.len()..].iter().cloned());
+        out.extend(self.rest[..image].iter().zip(&dropped).filter(|(_, d)| !**d).map(|(w, _)| w.clone()));
+        out.extend(self.rest[image..].iter().cloned());
         out
     }
 
-    /// The run options: the words before the image.
-    fn options(&self) -> &[OsString] {
-        let mut i = 0;
-        while i < self.rest.len() {
-            let arg = self.rest[i].to_string_lossy();
-            if arg == "--" || !arg.starts_with('-') || arg == "-" {
-                break;
-            }
-            let is_flag = RUN_FLAGS.contains(&arg.as_ref())
-                || arg.contains('=')
-                || (!arg.starts_with("--") && arg[1..].chars().all(|c| SHORT_FLAGS.contains(c)));
-            i += if is_flag { 1 } else { 2 };
-        }
-        &self.rest[..i.min(self.rest.len())]
+    /// The run options (read as docker does, one walker for cinch and its
+    /// linter), and the index in `rest` of the image.
+    fn options(&self) -> (Vec<RunOption>, usize) {
+        let words: Vec<String> = self.rest.iter().map(|w| w.to_string_lossy().into_owned()).collect();
+        run_options(&words)
     }
 
-    /// The value of a run option given as `--name VALUE` or `--name=VALUE`.
+    /// The value of the last run option `name` (`--name VALUE` or `--name=VALUE`).
     fn option_value(&self, name: &str) -> Option<OsString> {
-        let options = self.options();
-        let mut found = None;
-        for (i, arg) in options.iter().enumerate() {
-            let text = arg.to_string_lossy();
-            if text == name {
-                found = options.get(i + 1).cloned();
-            } else if let Some(value) = text.strip_prefix(name).and_then(|t| t.strip_prefix('=')) {
-                found = Some(value.into());
-            }
+        let (options, _) = self.options();
+        let option = options.into_iter().rev().find(|o| o.name == name)?;
+        // From the original words: a value is not always valid UTF-8.
+        if option.value_is_next_word {
+            return self.rest.get(option.word + 1).cloned();
         }
-        found
+        option.value.map(OsString::from)
+    }
+
+    /// The image the container is created from.
+    pub fn image(&self) -> Option<&OsStr> {
+        let (_, image) = self.options();
+        self.rest.get(image).map(OsString::as_os_str)
     }
 
     /// Whether the security options ask Docker to run without a seccomp filter.
     pub fn is_unconfined(&self) -> bool {
-        self.options().iter().any(|a| {
-            let a = a.to_string_lossy();
-            a == "seccomp=unconfined" || a == "--security-opt=seccomp=unconfined" || a == "--privileged"
+        let (options, _) = self.options();
+        options.iter().any(|o| {
+            o.name == "--privileged"
+                || (o.name == "--security-opt"
+                    && matches!(o.value.as_deref(), Some("seccomp=unconfined" | "seccomp:unconfined")))
         })
     }
+}
+
+fn is_seccomp_option(option: &RunOption) -> bool {
+    option.name == "--security-opt"
+        && option.value.as_deref().is_some_and(|v| v.starts_with("seccomp=") || v.starts_with("seccomp:"))
 }
 
 #[cfg(test)]
@@ -167,5 +160,17 @@ mod tests {
         );
         assert!(!run.is_unconfined());
         assert!(DockerRun::parse(&argv("docker run --security-opt seccomp=unconfined img")).unwrap().is_unconfined());
+    }
+
+    #[test]
+    fn an_attached_short_value_leaves_the_image_and_its_arguments_alone() {
+        let run = DockerRun::parse(&argv("docker run -p5001:5001 img --jobs 1")).unwrap();
+        assert_eq!(run.image(), Some(OsStr::new("img")));
+        assert_eq!(
+            run.with_seccomp(OsStr::new("/p.json")),
+            argv("docker run --security-opt seccomp=/p.json -p5001:5001 img --jobs 1")
+        );
+        let run = DockerRun::parse(&argv("docker run -p5001:5001 img --privileged")).unwrap();
+        assert!(!run.is_unconfined(), "--privileged after the image is the container's argument");
     }
 }

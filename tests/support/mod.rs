@@ -31,13 +31,16 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// Skips (returns false) or, in CI, fails when a component is missing.
+/// Skips (returns false) or, in CI, fails when a component is missing. The
+/// skip is written straight to stderr, past the test harness's capture, so
+/// that it shows in a passing run: a skipped test must not read as a pass.
 pub fn require(what: &str, available: bool) -> bool {
     if available {
         return true;
     }
     assert!(!in_ci(), "CI must provide {what}");
-    eprintln!("SKIPPED: needs {what}");
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("SKIPPED {test}: needs {what}\n").as_bytes());
     false
 }
 

@@ -5,7 +5,7 @@
 use super::finding::Pos;
 use super::parse::shell::{RunLine, Word};
 use super::parse::tree::Node;
-use crate::docker_cli::{RUN_FLAGS, SHORT_FLAGS};
+use crate::docker_cli::run_options;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunConfig {
@@ -58,45 +58,13 @@ const NAMESPACE_OPTIONS: &[(&str, &str)] = &[
 pub fn from_run_line(line: &RunLine) -> RunConfig {
     let mut config = RunConfig { pos: line.pos, ..RunConfig::default() };
     let args = &line.args;
-    let mut i = 0;
-    while i < args.len() {
-        let word = &args[i];
-        let text = word.text.as_str();
-        if text == "--" || !text.starts_with('-') || text == "-" {
-            break; // the image: the rest is the container's command
-        }
-        let (name, value, used) = if let Some(long) = text.strip_prefix("--") {
-            match long.split_once('=') {
-                Some((name, value)) => (format!("--{name}"), Some(value.to_string()), 1),
-                None if RUN_FLAGS.contains(&text) => (text.to_string(), None, 1),
-                None => (text.to_string(), args.get(i + 1).map(|w| w.text.clone()), 2),
-            }
-        } else {
-            // -dit, -p5001:5001, -p 5001:5001, -v=/a:/b
-            let letters: Vec<char> = text[1..].chars().collect();
-            match letters.iter().position(|c| !SHORT_FLAGS.contains(*c)) {
-                None => {
-                    if letters.contains(&'P') {
-                        config.ports.push(("-P (every exposed port)".into(), word.pos));
-                    }
-                    i += 1;
-                    continue;
-                }
-                Some(at) => {
-                    let option = format!("-{}", letters[at]);
-                    let rest: String = letters[at + 1..].iter().collect();
-                    let rest = rest.strip_prefix('=').map(str::to_string).unwrap_or(rest);
-                    if rest.is_empty() {
-                        (option, args.get(i + 1).map(|w| w.text.clone()), 2)
-                    } else {
-                        (option, Some(rest), 1)
-                    }
-                }
-            }
-        };
-        let value_pos = if used == 2 { args.get(i + 1).map_or(word.pos, |w| w.pos) } else { word.pos };
-        apply(&mut config, &name, value.as_deref(), word, value_pos);
-        i += used;
+    let words: Vec<&str> = args.iter().map(|w| w.text.as_str()).collect();
+    let (options, _image) = run_options(&words);
+    for option in options {
+        let word = &args[option.word];
+        let value_pos =
+            if option.value_is_next_word { args.get(option.word + 1).map_or(word.pos, |w| w.pos) } else { word.pos };
+        apply(&mut config, &option.name, option.value.as_deref(), word, value_pos);
     }
     config
 }
