@@ -116,9 +116,73 @@ pub fn join_lexically(base: &[u8], given: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The directory part of a path: `/a/b` -> `/a`, `/a` -> `/`, `/` -> `/`;
+/// empty for a name with no `/`. A trailing `/` is not a separate level.
+pub fn parent(path: &[u8]) -> &[u8] {
+    let path = match path.strip_suffix(b"/") {
+        Some(trimmed) if !trimmed.is_empty() => trimmed,
+        _ => path,
+    };
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(0) => b"/",
+        Some(i) => &path[..i],
+        None => b"",
+    }
+}
+
+/// `path` is `dir` or below it, by whole components (`/ab` is not under
+/// `/a`); every absolute path is under `/`. A trailing `/` on either is ignored.
+pub fn is_under(path: &[u8], dir: &[u8]) -> bool {
+    let trim = |p: &[u8]| -> Vec<u8> {
+        let t = p.strip_suffix(b"/").unwrap_or(p);
+        t.to_vec()
+    };
+    let (path, dir) = (trim(path), trim(dir));
+    if dir.is_empty() {
+        return path.is_empty() || path.starts_with(b"/");
+    }
+    path == dir || (path.starts_with(&dir) && path.get(dir.len()) == Some(&b'/'))
+}
+
+/// `dir` and a name under it, with no doubled `/` when `dir` is the root.
+pub fn child(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut out = dir.strip_suffix(b"/").unwrap_or(dir).to_vec();
+    out.push(b'/');
+    out.extend_from_slice(name);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parents() {
+        assert_eq!(parent(b"/a/b"), b"/a");
+        assert_eq!(parent(b"/a"), b"/");
+        assert_eq!(parent(b"/"), b"/");
+        assert_eq!(parent(b"/a/b/"), b"/a");
+        assert_eq!(parent(b"name"), b"");
+    }
+
+    #[test]
+    fn under_by_whole_components() {
+        assert!(is_under(b"/a/b", b"/a"));
+        assert!(is_under(b"/a", b"/a"));
+        assert!(is_under(b"/a/", b"/a"));
+        assert!(is_under(b"/a/b", b"/a/"));
+        assert!(!is_under(b"/ab", b"/a"));
+        assert!(!is_under(b"/a", b"/a/b"));
+        assert!(is_under(b"/anything", b"/"));
+        assert!(is_under(b"/", b"/"));
+    }
+
+    #[test]
+    fn children() {
+        assert_eq!(child(b"/", b"*"), b"/*");
+        assert_eq!(child(b"/var/log", b"*"), b"/var/log/*");
+        assert_eq!(child(b"/var/log/", b"x"), b"/var/log/x");
+    }
 
     #[test]
     fn plain_paths_are_unchanged() {

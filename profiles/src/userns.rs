@@ -10,7 +10,6 @@
 //! adds the lines and chowns the host directories the container writes.
 
 use crate::shell;
-use crate::trace::Access;
 use crate::{path, Trace};
 use serde_json::json;
 use std::ops::Range;
@@ -243,9 +242,11 @@ pub fn render(plan: &Plan, options: &Options, trace: Option<&Trace>) -> Artifact
     }
     match (host_uid, host_gid) {
         (Some(u), Some(g)) => {
-            let writes = written_dirs(trace);
+            let writes = trace.map(Trace::written_dirs).unwrap_or_default();
             for (host, container) in &options.volumes {
-                let written = writes.iter().any(|w| under(w, container) || under(container, w));
+                let container_path = path::decode(container).unwrap_or_else(|_| container.as_bytes().to_vec());
+                let written =
+                    writes.iter().any(|w| path::is_under(w, &container_path) || path::is_under(&container_path, w));
                 if written {
                     setup.push(format!(
                         "# {} is {} in the container, which the workload writes: owned by container uid {} = host uid {u}.",
@@ -267,7 +268,7 @@ pub fn render(plan: &Plan, options: &Options, trace: Option<&Trace>) -> Artifact
             if options.volumes.is_empty() && !writes.is_empty() {
                 notes.push(format!(
                     "the container writes in {}; if one of these is a host directory, pass --volume HOST:CONTAINER to get its chown",
-                    writes.iter().map(|w| sanitize(w)).collect::<Vec<_>>().join(", ")
+                    writes.iter().map(|w| path::encode(w)).collect::<Vec<_>>().join(", ")
                 ));
             }
         }
@@ -287,33 +288,6 @@ pub fn render(plan: &Plan, options: &Options, trace: Option<&Trace>) -> Artifact
         ("setup.sh", setup.join("\n")),
     ];
     Artifacts { files, notes }
-}
-
-/// Directories the trace shows the workload writing in (the directory of
-/// every file written, created or deleted), in the path encoding.
-fn written_dirs(trace: Option<&Trace>) -> Vec<String> {
-    let Some(trace) = trace else { return Vec::new() };
-    let writes = [Access::Write, Access::Append, Access::Create, Access::Truncate, Access::Delete, Access::Rename];
-    let mut dirs: Vec<String> = trace
-        .files
-        .iter()
-        .filter(|(_, u)| !u.outside_root && !u.truncated && u.access.iter().any(|a| writes.contains(a)))
-        .filter_map(|(p, u)| {
-            let bytes = path::decode(p).ok()?;
-            let dir = if u.directory { bytes.as_slice() } else { crate::apparmor::generate::parent(&bytes) };
-            Some(path::encode(dir))
-        })
-        .filter(|d| !d.starts_with("/proc/") && !d.is_empty())
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    dirs
-}
-
-/// `path` is `dir` or below it (both in the path encoding).
-fn under(path: &str, dir: &str) -> bool {
-    let dir = dir.trim_end_matches('/');
-    path == dir || path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// A user-given path for a comment or note: one line, no control bytes.

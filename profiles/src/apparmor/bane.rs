@@ -16,7 +16,7 @@
 //! keeps it one rule.
 
 use super::{check_name, runtime, AppArmorError, Profile, Section, CAPABILITIES};
-use crate::apparmor::generate::{capabilities, parent, perms_of};
+use crate::apparmor::generate::{capabilities, perms_of};
 use crate::path;
 use crate::trace::{Access, OUTSIDE};
 use crate::Trace;
@@ -254,7 +254,7 @@ pub fn from_trace(trace: &Trace, name: &str, glob_min: usize) -> (String, Vec<St
         if perms.write || perms.append {
             written.insert(bytes.clone());
             if used.access.contains(&Access::Create) && !used.directory {
-                created.entry(parent(&bytes).to_vec()).or_default().push((bytes, used.directory));
+                created.entry(path::parent(&bytes).to_vec()).or_default().push((bytes, used.directory));
             } else {
                 writable.push((bytes, used.directory));
             }
@@ -263,7 +263,7 @@ pub fn from_trace(trace: &Trace, name: &str, glob_min: usize) -> (String, Vec<St
     // As in cinch's profile: DIR/* once the workload created glob_min files there.
     for (dir, files) in created {
         if glob_min > 0 && files.len() >= glob_min {
-            match bane_literal(&dir, false) {
+            match bane_literal(dir.strip_suffix(b"/").unwrap_or(&dir), false) {
                 Some(p) => writable_globs.push(format!("{p}/*")),
                 None => unsafe_names += 1,
             }

@@ -160,7 +160,7 @@ fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<String>) -> File
             reads_other_processes |= proc.other_process;
             merge(&mut rules, proc.quoted, proc.owner, perms);
         } else if generated_file(used) {
-            let dir = parent(&bytes).to_vec();
+            let dir = path::parent(&bytes).to_vec();
             created.entry(dir).or_default().push((spelling.as_str(), perms));
         } else {
             merge(&mut rules, plain_path(&bytes, used.directory), false, perms);
@@ -192,11 +192,12 @@ fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<String>) -> File
                 merge(&mut rules, quote::literal(&bytes), false, own);
             }
         }
-        let quoted = quote::quote(&[Part::Literal(&dir), Part::Literal(b"/"), Part::Syntax("*")]);
+        let dir = dir.strip_suffix(b"/").unwrap_or(&dir);
+        let quoted = quote::quote(&[Part::Literal(dir), Part::Literal(b"/"), Part::Syntax("*")]);
         merge(&mut rules, quoted, false, glob);
         notes.push(format!(
-            "{}/*: the workload created {} files there, so any file directly in it is allowed ({})",
-            path::encode(&dir),
+            "{}: the workload created {} files there, so any file directly in it is allowed ({})",
+            path::encode(&path::child(dir, b"*")),
             files.len(),
             glob.render()
         ));
@@ -230,14 +231,6 @@ fn merge(rules: &mut BTreeMap<String, (bool, Perms)>, quoted: String, owner: boo
 /// A regular file the workload made itself: a candidate for `DIR/*`.
 fn generated_file(used: &FileUse) -> bool {
     used.access.contains(&Access::Create) && !used.directory
-}
-
-/// The directory part of a path (empty for a name without `/`).
-pub fn parent(bytes: &[u8]) -> &[u8] {
-    match bytes.iter().rposition(|&b| b == b'/') {
-        Some(i) => &bytes[..i],
-        None => b"",
-    }
 }
 
 /// A path as a rule: a directory is written with its trailing `/`, which is

@@ -13,7 +13,7 @@
 pub mod elf;
 pub mod render;
 
-use crate::trace::{Access, OUTSIDE};
+use crate::trace::{Access, KERNEL_FILESYSTEMS, OUTSIDE};
 use crate::{path, Trace};
 use elf::ElfInfo;
 use std::collections::{BTreeMap, BTreeSet};
@@ -100,20 +100,6 @@ pub enum RecipeError {
 
 /// Directories under which writes are scratch space: tmpfs, not volumes.
 const SCRATCH: &[&[u8]] = &[b"/tmp", b"/var/tmp", b"/run", b"/dev/shm"];
-/// Kernel filesystems the runtime mounts; never copied.
-const RUNTIME: &[&[u8]] = &[b"/proc", b"/sys", b"/dev"];
-
-fn under(path: &[u8], dir: &[u8]) -> bool {
-    path == dir || (path.starts_with(dir) && path.get(dir.len()) == Some(&b'/')) || dir == b"/"
-}
-
-fn parent(path: &[u8]) -> &[u8] {
-    match path.iter().rposition(|&b| b == b'/') {
-        Some(0) => b"/",
-        Some(i) => &path[..i],
-        None => b"",
-    }
-}
 
 /// A short safe word for names and labels.
 pub fn check_name(name: &str) -> Result<(), RecipeError> {
@@ -148,50 +134,16 @@ fn copied_files(trace: &Trace) -> BTreeMap<Vec<u8>, u32> {
             continue;
         }
         let Ok(bytes) = path::decode(spelling) else { continue };
-        if RUNTIME.iter().any(|r| under(&bytes, r)) || !bytes.starts_with(b"/") {
+        if KERNEL_FILESYSTEMS.iter().any(|r| path::is_under(&bytes, r)) || !bytes.starts_with(b"/") {
             continue;
         }
-        let written = used.access.iter().any(|a| {
-            matches!(
-                a,
-                Access::Write | Access::Append | Access::Create | Access::Truncate | Access::Delete | Access::Rename
-            )
-        });
-        if written {
+        if used.is_written() {
             continue; // the workload makes it: its directory is a volume or tmpfs
         }
         let program = executed.contains(spelling.as_str()) || used.access.contains(&Access::MmapExec);
         files.insert(bytes, if program { 0o555 } else { 0o444 });
     }
     files
-}
-
-/// Directories the workload writes in (the directory of each written file,
-/// and directories it made or removed entries from).
-fn written_dirs(trace: &Trace) -> BTreeSet<Vec<u8>> {
-    let mut dirs = BTreeSet::new();
-    for (spelling, used) in &trace.files {
-        if used.outside_root || used.truncated {
-            continue;
-        }
-        let Ok(bytes) = path::decode(spelling) else { continue };
-        if RUNTIME.iter().any(|r| under(&bytes, r)) {
-            continue;
-        }
-        let writes = used.access.iter().any(|a| {
-            matches!(
-                a,
-                Access::Write | Access::Append | Access::Create | Access::Truncate | Access::Delete | Access::Rename
-            )
-        });
-        if writes {
-            dirs.insert(parent(&bytes).to_vec());
-        }
-    }
-    // A directory inside another written one is covered by it.
-    let all = dirs.clone();
-    dirs.retain(|d| !all.iter().any(|o| o != d && under(d, o)));
-    dirs
 }
 
 fn mountable(path: &[u8]) -> Result<String, RecipeError> {
@@ -241,17 +193,17 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
     let mut tmpfs = Vec::new();
     let mut ports = BTreeSet::new();
     if let Some(trace) = input.trace {
-        let written = written_dirs(trace);
+        let written = trace.written_dirs();
         let mut mounted: BTreeSet<Vec<u8>> = input.volumes.clone();
         for dir in &written {
-            if !input.volumes.iter().any(|v| under(dir, v)) {
+            if !input.volumes.iter().any(|v| path::is_under(dir, v)) {
                 mounted.insert(dir.clone());
             }
         }
         for dir in &mounted {
             let text = mountable(dir)?;
-            let writable = written.iter().any(|w| under(w, dir));
-            if writable && SCRATCH.iter().any(|s| under(dir, s)) {
+            let writable = written.iter().any(|w| path::is_under(w, dir));
+            if writable && SCRATCH.iter().any(|s| path::is_under(dir, s)) {
                 tmpfs.push(text);
                 continue;
             }
@@ -268,7 +220,7 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
             if file == input.binary_path || input.libraries.iter().any(|(_, p)| *p == file) {
                 continue;
             }
-            if mounted.iter().any(|m| under(&file, m)) {
+            if mounted.iter().any(|m| path::is_under(&file, m)) {
                 continue;
             }
             if file == b"/etc/passwd" || file == b"/etc/group" {
@@ -306,7 +258,7 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
     // Parent directories, root-owned, for every entry.
     let paths: Vec<Vec<u8>> = entries.keys().cloned().collect();
     for p in paths {
-        let mut dir = parent(&p).to_vec();
+        let mut dir = path::parent(&p).to_vec();
         while dir != b"/" && !dir.is_empty() {
             entries.entry(dir.clone()).or_insert(Entry {
                 path: dir.clone(),
@@ -315,7 +267,7 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
                 uid: 0,
                 gid: 0,
             });
-            dir = parent(&dir).to_vec();
+            dir = path::parent(&dir).to_vec();
         }
     }
     Ok(Plan { entries: entries.into_values().collect(), volumes, tmpfs, ports: ports.into_iter().collect(), notes })

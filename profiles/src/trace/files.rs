@@ -43,6 +43,23 @@ pub enum Access {
     Lock,
 }
 
+impl Access {
+    /// Whether the access changes the file or its directory: written,
+    /// appended, created, truncated, deleted, renamed or linked.
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            Access::Write
+                | Access::Append
+                | Access::Create
+                | Access::Truncate
+                | Access::Delete
+                | Access::Rename
+                | Access::Link
+        )
+    }
+}
+
 /// One file the target touched successfully.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +83,23 @@ pub struct FileUse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs: Option<u64>,
 }
+
+impl FileUse {
+    /// Whether some access changed the file or its directory ([`Access::is_write`]).
+    pub fn is_written(&self) -> bool {
+        self.access.iter().any(|a| a.is_write())
+    }
+
+    /// Whether the path is whole and inside the target's root: a path the
+    /// container sees, that a rule, a volume or an image can use.
+    pub fn is_container_path(&self) -> bool {
+        !self.outside_root && !self.truncated
+    }
+}
+
+/// Kernel filesystems the runtime mounts in every container: never part of
+/// an image, never a volume.
+pub const KERNEL_FILESYSTEMS: &[&[u8]] = &[b"/proc", b"/sys", b"/dev"];
 
 /// A file the target tried and failed to touch; not a need, but worth a look
 /// (a workload probing `/etc/ld.so.preload` does not need it).

@@ -9,7 +9,7 @@
 mod files;
 mod network;
 
-pub use files::{Access, ExecSeen, ExecUse, FailedUse, FileSeen, FileUse, SeenPath, OUTSIDE};
+pub use files::{Access, ExecSeen, ExecUse, FailedUse, FileSeen, FileUse, SeenPath, KERNEL_FILESYSTEMS, OUTSIDE};
 pub use network::{family_name, type_name, Endpoint, NetOp, NetSeen};
 
 use crate::arch::{recorded_args, Arch};
@@ -193,6 +193,28 @@ impl Trace {
         self.syscalls.values().map(|s| s.count).sum()
     }
 
+    /// The directories the workload writes in: the parent of every container
+    /// path it changed ([`FileUse::is_written`]: a file written, created,
+    /// truncated, deleted, renamed or linked, a directory made or removed),
+    /// outside the kernel filesystems; a directory inside another written
+    /// one is left out, being covered by it. Paths as bytes, decoded.
+    pub fn written_dirs(&self) -> BTreeSet<Vec<u8>> {
+        let mut dirs = BTreeSet::new();
+        for (spelling, used) in &self.files {
+            if !used.is_container_path() || !used.is_written() {
+                continue;
+            }
+            let Ok(bytes) = crate::path::decode(spelling) else { continue };
+            if !bytes.starts_with(b"/") || KERNEL_FILESYSTEMS.iter().any(|k| crate::path::is_under(&bytes, k)) {
+                continue;
+            }
+            dirs.insert(crate::path::parent(&bytes).to_vec());
+        }
+        let all = dirs.clone();
+        dirs.retain(|d| !all.iter().any(|o| o != d && crate::path::is_under(d, o)));
+        dirs
+    }
+
     fn validate(&self, text: &str) -> Result<(), TraceError> {
         self.validate_syscalls(text)?;
         self.validate_files(text)
@@ -304,6 +326,31 @@ pub(crate) fn is_false(value: &bool) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn written_dirs_are_the_parents_of_what_changed_outside_kernel_filesystems() {
+        use super::files::FileUse;
+        let mut trace = super::Trace::new(
+            super::Target::Command { argv: vec!["w".into()] },
+            super::Host { kernel: "6.18".into(), arch: super::Arch::X86_64 },
+        );
+        let mut add = |path: &str, access: &[super::Access], directory: bool| {
+            let used = FileUse { access: access.iter().copied().collect(), directory, ..FileUse::default() };
+            trace.files.insert(path.to_string(), used);
+        };
+        add("/srv/results/1.txt", &[super::Access::Create, super::Access::Write], false);
+        add("/srv/results/tmp/x", &[super::Access::Delete], false);
+        add("/srv/db/x.fasta", &[super::Access::Read], false);
+        add("/var/log/new", &[super::Access::Create], true);
+        add("/dev/null", &[super::Access::Write], false);
+        add("/proc/self/attr/exec", &[super::Access::Write], false);
+        add("/top", &[super::Access::Link], false);
+        let dirs: Vec<String> = trace.written_dirs().iter().map(|d| crate::path::encode(d)).collect();
+        assert_eq!(dirs, ["/"], "/ covers them all");
+        trace.files.remove("/top");
+        let dirs: Vec<String> = trace.written_dirs().iter().map(|d| crate::path::encode(d)).collect();
+        assert_eq!(dirs, ["/srv/results", "/var/log"]);
+    }
+
     use super::*;
 
     fn sample() -> Trace {
