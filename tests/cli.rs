@@ -224,7 +224,7 @@ fn userns_refuses_bad_subid_lines_users_and_volumes() {
     let out = dir.path().join("out");
     let (code, text) = run(&["generate", "userns", "--subuid", subuid.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{text}");
-    assert!(text.contains(&format!("{}: line 2: expected name:start:count", subuid.display())), "{text}");
+    assert!(text.contains(&format!("{}: line 2: expected owner:start:count", subuid.display())), "{text}");
     assert!(!out.exists(), "nothing is written when the input is bad");
 
     let (code, text) = run(&["generate", "userns", "--user", "Root;x", "-o", out.to_str().unwrap()]);

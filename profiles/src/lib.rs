@@ -1,6 +1,7 @@
 //! cinch's pure half: the trace model every other part agrees on, the syscall
-//! tables, and (in later modules) the generators and lint rules. Nothing here
-//! talks to the kernel; see `cinch-ebpf` for that.
+//! tables, the generators (`seccomp`, `apparmor`, `userns`, `recipe`,
+//! `cluster`), one parser per file format, and the linter (`lint`). Nothing
+//! here talks to the kernel; see `cinch-ebpf` for that.
 
 pub mod apparmor;
 pub mod arch;
@@ -14,6 +15,7 @@ pub mod path;
 pub mod recipe;
 pub mod seccomp;
 pub mod shell;
+pub mod subid;
 pub mod trace;
 pub mod userns;
 

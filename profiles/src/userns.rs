@@ -1,6 +1,6 @@
 //! User-namespace remapping: container root becomes an unprivileged host id.
 //!
-//! [`parse_subids`] reads `/etc/subuid`/`/etc/subgid` (`name:start:count`,
+//! [`parse_subids`] reads `/etc/subuid`/`/etc/subgid` (through [`crate::subid`],
 //! errors name the file and line); [`plan`] picks the user's range: the one
 //! it already has, or a new 65,536-wide range that starts at 100,000 or above
 //! (never 0, never inside system or login ids) and overlaps no range in
@@ -10,6 +10,8 @@
 //! adds the lines and chowns the host directories the container writes.
 
 use crate::shell;
+pub use crate::subid::SubIdRange;
+use crate::subid::{self, MAX_ID};
 use crate::{path, Trace};
 use serde_json::json;
 use std::ops::Range;
@@ -21,7 +23,6 @@ pub const WIDTH: u64 = 65_536;
 pub const FIRST_START: u64 = 100_000;
 /// Docker reads only the first five ranges of a user.
 pub const DOCKER_RANGES: usize = 5;
-const MAX_ID: u64 = u32::MAX as u64; // (uid_t)-1 is not an id
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UsernsError {
@@ -33,43 +34,13 @@ pub enum UsernsError {
     NoRoom,
 }
 
-/// One line of a subuid or subgid file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubIdRange {
-    pub name: String,
-    pub start: u64,
-    pub count: u64,
-    pub line: usize,
-}
-
-impl SubIdRange {
-    pub fn ids(&self) -> Range<u64> {
-        self.start..self.start + self.count
-    }
-}
-
-/// Reads a subuid/subgid file; `file` names it in errors. Blank lines are
-/// skipped (shadow's tools write none, but they are harmless).
+/// Reads a subuid/subgid file ([`crate::subid`]); `file` names it in errors.
+/// A range of no ids is refused too: Docker cannot map with it.
 pub fn parse_subids(file: &str, text: &str) -> Result<Vec<SubIdRange>, UsernsError> {
-    let mut ranges = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let bad = |message: String| UsernsError::BadLine { file: file.to_string(), line, message };
-        let fields: Vec<&str> = raw.split(':').collect();
-        let [name, start, count] = fields[..] else {
-            return Err(bad(format!("expected name:start:count, found {raw:?}")));
-        };
-        let number = |s: &str, what: &str| {
-            s.parse::<u64>().ok().filter(|n| *n <= MAX_ID).ok_or_else(|| bad(format!("{what} {s:?} is not an id")))
-        };
-        let (start, count) = (number(start, "start")?, number(count, "count")?);
-        if name.is_empty() || count == 0 || start + count > MAX_ID {
-            return Err(bad(format!("{raw:?} is not a usable range")));
-        }
-        ranges.push(SubIdRange { name: name.to_string(), start, count, line });
+    let bad = |line: usize, message: String| UsernsError::BadLine { file: file.to_string(), line, message };
+    let ranges = subid::parse(text).map_err(|e| bad(e.line, e.message))?;
+    if let Some(empty) = ranges.iter().find(|r| r.count == 0) {
+        return Err(bad(empty.line, format!("{}:{}:0 is not a usable range", empty.owner, empty.start)));
     }
     Ok(ranges)
 }
@@ -124,7 +95,7 @@ pub fn plan(user: &str, subuid: &[SubIdRange], subgid: &[SubIdRange]) -> Result<
     check_user(user)?;
     let mut notes = Vec::new();
     let own = |ranges: &[SubIdRange]| -> Vec<SubIdRange> {
-        ranges.iter().filter(|r| r.name == user).take(DOCKER_RANGES).cloned().collect()
+        ranges.iter().filter(|r| r.owner == user).take(DOCKER_RANGES).cloned().collect()
     };
     let (mut uids, mut gids) = (own(subuid), own(subgid));
     for (kind, ranges, all) in [("subuid", &uids, subuid), ("subgid", &gids, subgid)] {
@@ -137,7 +108,7 @@ pub fn plan(user: &str, subuid: &[SubIdRange], subgid: &[SubIdRange]) -> Result<
         if total < WIDTH {
             notes.push(format!("{kind}: only {total} ids: container ids from {total} up will not map"));
         }
-        if all.iter().filter(|r| r.name == user).count() > DOCKER_RANGES {
+        if all.iter().filter(|r| r.owner == user).count() > DOCKER_RANGES {
             notes.push(format!("{kind}: Docker reads only the first {DOCKER_RANGES} ranges of {user}"));
         }
     }
@@ -146,7 +117,7 @@ pub fn plan(user: &str, subuid: &[SubIdRange], subgid: &[SubIdRange]) -> Result<
         // One start free in both files, so that uid and gid numbers agree.
         let taken: Vec<Range<u64>> = subuid.iter().chain(subgid).map(SubIdRange::ids).collect();
         let start = free_start(&taken)?;
-        let new = |line| SubIdRange { name: user.to_string(), start, count: WIDTH, line };
+        let new = |line| SubIdRange { owner: user.to_string(), start, count: WIDTH, line };
         if uids.is_empty() {
             uids = vec![new(0)];
             add_subuid = Some(format!("{user}:{start}:{WIDTH}"));
@@ -308,8 +279,10 @@ mod tests {
         let err = parse_subids("/etc/subuid", "a:100000:65536\nb:x:1\n").unwrap_err();
         assert_eq!(err.to_string(), "/etc/subuid: line 2: start \"x\" is not an id");
         let err = parse_subids("/etc/subuid", "a:1\n").unwrap_err();
-        assert!(err.to_string().starts_with("/etc/subuid: line 1: expected name:start:count"));
+        assert!(err.to_string().starts_with("/etc/subuid: line 1: expected owner:start:count"));
         let err = parse_subids("f", "a:4294967000:65536\n").unwrap_err();
+        assert!(err.to_string().contains("runs past the last id"));
+        let err = parse_subids("f", "a:100000:0\n").unwrap_err();
         assert!(err.to_string().contains("not a usable range"));
     }
 

@@ -24,7 +24,7 @@ pub use config::Config;
 pub use finding::{Check, Finding, Group, Pos, Rule, Severity};
 pub use kind::Kind;
 
-use parse::subid::SubRange;
+use crate::subid::SubIdRange;
 use parse::tree::Node;
 use rules::general::{bad_suppression, missing_reference, unparsable};
 
@@ -53,7 +53,7 @@ pub struct FileLint {
     pub references: Vec<Reference>,
     /// Kept for the rules that read several files together (NS002).
     pub daemon: Option<Node>,
-    pub subids: Option<Vec<SubRange>>,
+    pub subids: Option<Vec<SubIdRange>>,
 }
 
 /// Lints one file of `kind`. Never fails: what cannot be parsed is a finding.
@@ -96,8 +96,8 @@ fn lint_text(kind: Kind, text: &str, env: &Env, c: &mut Check, out: &mut FileLin
                 }
             }
         }
-        Kind::Subid => match parse::subid::parse(text) {
-            Err((pos, message)) => c.report(&unparsable::RULE, pos, message),
+        Kind::Subid => match crate::subid::parse(text) {
+            Err(e) => c.report(&unparsable::RULE, Pos::new(e.line, 1), e.message),
             Ok(ranges) => {
                 rules::userns::SUBID_RULES.iter().for_each(|(_, check)| check(&ranges, c));
                 out.subids = Some(ranges);
@@ -197,7 +197,7 @@ impl Report {
 /// suppressions, the config's ignores and its severity overrides.
 pub fn finish(files: &[Linted], extra: Vec<Finding>, config: &Config) -> Report {
     let mut report = Report { files: files.len(), ..Report::default() };
-    let subids: Vec<(&str, &[SubRange])> = files
+    let subids: Vec<(&str, &[SubIdRange])> = files
         .iter()
         .filter_map(|f| Some((f.path.rsplit('/').next().unwrap_or(&f.path), f.lint.subids.as_deref()?)))
         .collect();

@@ -4,6 +4,5 @@ pub mod apparmor;
 pub mod dockerfile;
 pub mod json;
 pub mod shell;
-pub mod subid;
 pub mod tree;
 pub mod yaml;

@@ -7,12 +7,12 @@ pub mod subid_overlap;
 pub mod subid_system_range;
 pub mod subid_too_small;
 
-use crate::lint::finding::{Check, Rule};
-use crate::lint::parse::subid::SubRange;
+use crate::lint::finding::{Check, Pos, Rule};
 use crate::lint::parse::tree::Node;
+use crate::subid::SubIdRange;
 
 pub type DaemonRule = (&'static Rule, fn(&Node, &mut Check));
-pub type SubidRule = (&'static Rule, fn(&[SubRange], &mut Check));
+pub type SubidRule = (&'static Rule, fn(&[SubIdRange], &mut Check));
 
 pub static DAEMON_RULES: &[DaemonRule] = &[(&no_remap::RULE, no_remap::check)];
 
@@ -31,4 +31,9 @@ pub fn remap_user(daemon: &Node) -> Option<(String, crate::lint::finding::Pos)> 
     }
     let user = value.split(':').next().unwrap_or(value);
     Some((if user == "default" { "dockremap".to_string() } else { user.to_string() }, node.pos))
+}
+
+/// Where a subuid/subgid range is reported: its line.
+pub fn line_pos(range: &SubIdRange) -> Pos {
+    Pos::new(range.line, 1)
 }

@@ -2,8 +2,8 @@
 
 use super::remap_user;
 use crate::lint::finding::{Check, Group, Rule, Severity};
-use crate::lint::parse::subid::SubRange;
 use crate::lint::parse::tree::Node;
+use crate::subid::SubIdRange;
 
 pub static RULE: Rule = Rule {
     id: "NS002",
@@ -25,7 +25,7 @@ Example:
 };
 
 /// `daemon` against each (file name, ranges) linted with it.
-pub fn check(daemon: &Node, files: &[(&str, &[SubRange])], c: &mut Check) {
+pub fn check(daemon: &Node, files: &[(&str, &[SubIdRange])], c: &mut Check) {
     let Some((user, pos)) = remap_user(daemon) else { return };
     for (name, ranges) in files {
         if !ranges.iter().any(|r| r.owner == user) {

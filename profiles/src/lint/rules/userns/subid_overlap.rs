@@ -1,7 +1,7 @@
 //! NS003 subid-overlap.
 
 use crate::lint::finding::{Check, Group, Rule, Severity};
-use crate::lint::parse::subid::SubRange;
+use crate::subid::SubIdRange;
 
 pub static RULE: Rule = Rule {
     id: "NS003",
@@ -22,21 +22,15 @@ Example:
           bob:165536:65536",
 };
 
-pub fn check(ranges: &[SubRange], c: &mut Check) {
+pub fn check(ranges: &[SubIdRange], c: &mut Check) {
     for (i, later) in ranges.iter().enumerate() {
         if let Some(earlier) = ranges[..i].iter().find(|r| r.start < later.end() && later.start < r.end()) {
             c.report(
                 &RULE,
-                later.pos,
+                super::line_pos(later),
                 format!(
                     "{}:{}:{} overlaps {}:{}:{} (line {})",
-                    later.owner,
-                    later.start,
-                    later.count,
-                    earlier.owner,
-                    earlier.start,
-                    earlier.count,
-                    earlier.pos.line
+                    later.owner, later.start, later.count, earlier.owner, earlier.start, earlier.count, earlier.line
                 ),
             );
         }

@@ -1,7 +1,7 @@
 //! NS005 subid-system-range.
 
 use crate::lint::finding::{Check, Group, Rule, Severity};
-use crate::lint::parse::subid::SubRange;
+use crate::subid::SubIdRange;
 
 pub static RULE: Rule = Rule {
     id: "NS005",
@@ -20,7 +20,7 @@ Example:
     good: mascot-worker:100000:65536",
 };
 
-pub fn check(ranges: &[SubRange], c: &mut Check) {
+pub fn check(ranges: &[SubIdRange], c: &mut Check) {
     for range in ranges {
         if range.start < 65_536 {
             let what = if range.start == 0 {
@@ -28,7 +28,7 @@ pub fn check(ranges: &[SubRange], c: &mut Check) {
             } else {
                 "its ids belong to the host's own users"
             };
-            c.report(&RULE, range.pos, format!("{} starts at {}: {what}", range.owner, range.start));
+            c.report(&RULE, super::line_pos(range), format!("{} starts at {}: {what}", range.owner, range.start));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! NS004 subid-too-small.
 
 use crate::lint::finding::{Check, Group, Rule, Severity};
-use crate::lint::parse::subid::SubRange;
+use crate::subid::SubIdRange;
 
 pub static RULE: Rule = Rule {
     id: "NS004",
@@ -21,12 +21,12 @@ Example:
     good: mascot-worker:100000:65536",
 };
 
-pub fn check(ranges: &[SubRange], c: &mut Check) {
+pub fn check(ranges: &[SubIdRange], c: &mut Check) {
     for range in ranges {
         if range.count < 65_536 {
             c.report(
                 &RULE,
-                range.pos,
+                super::line_pos(range),
                 format!("{} has {} ids: images need 65,536 (up to nobody, 65534)", range.owner, range.count),
             );
         }
