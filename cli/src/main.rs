@@ -7,7 +7,10 @@ mod cmd;
 mod docker;
 mod docker_run;
 mod exec;
+mod input;
 mod output;
+mod process;
+mod record;
 mod seccomp_filter;
 mod status;
 

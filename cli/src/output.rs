@@ -69,3 +69,10 @@ fn set_default_mode(path: &Path, base_mode: u32) {
     let mode = base_mode & !umask;
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
 }
+
+/// Prints a generator's notes on stderr, one line each.
+pub fn print_notes(notes: &[String]) {
+    for note in notes {
+        eprintln!("cinch: note: {note}");
+    }
+}

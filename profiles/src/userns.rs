@@ -45,6 +45,11 @@ pub fn parse_subids(file: &str, text: &str) -> Result<Vec<SubIdRange>, UsernsErr
     Ok(ranges)
 }
 
+/// `UID:GID`, both numeric (a FROM-scratch image has no passwd to look names up in).
+pub fn parse_ids(text: &str) -> Option<(u32, u32)> {
+    text.split_once(':').and_then(|(u, g)| Some((u.parse().ok()?, g.parse().ok()?)))
+}
+
 /// A user name useradd and Docker accept.
 pub fn check_user(user: &str) -> Result<(), UsernsError> {
     let ok = user.len() <= 32

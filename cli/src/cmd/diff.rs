@@ -1,7 +1,7 @@
 //! `cinch diff`: what one seccomp profile allows that the other does not.
 
-use crate::cmd::read_seccomp_profile;
 use crate::exit;
+use crate::input::read_seccomp_profile;
 use anyhow::Result;
 use cinch_profiles::seccomp::diff::{diff, Treatment};
 use clap::Args;

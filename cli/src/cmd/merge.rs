@@ -1,7 +1,7 @@
 //! `cinch merge`: several traces of one workload into one, with coverage.
 
-use crate::cmd::show::read_trace;
 use crate::exit;
+use crate::input::read_trace;
 use crate::output::PendingOutput;
 use anyhow::Result;
 use cinch_profiles::merge::merge;

@@ -1,10 +1,10 @@
 //! `cinch profile`: trace, then generate every artifact this version knows,
 //! and print how to use them.
 
-use crate::cmd::generate::seccomp::{self as gen_seccomp, FloorChoice, Format};
-use crate::cmd::trace::{lost_events_verdict, record, Recorded, TargetArgs};
-use crate::output::PendingOutput;
+use crate::output::{print_notes, PendingOutput};
+use crate::record::{lost_events_verdict, record, Recorded, TargetArgs};
 use anyhow::{Context, Result};
+use cinch_profiles::seccomp::{self, FloorChoice, Format, RenderOptions};
 use cinch_profiles::shell;
 use cinch_profiles::{Target, Trace};
 use clap::Args;
@@ -48,9 +48,12 @@ pub fn run(args: ProfileArgs) -> Result<u8> {
     let Recorded { trace, docker_run } = record(&args.target, &trace_path)?;
     // The trace is kept even if a generator fails: it is the evidence.
     trace_out.commit(trace.to_json().as_bytes())?;
-    let name = gen_seccomp::default_name(&trace);
-    let seccomp = gen_seccomp::render(&trace, Format::Docker, args.runtime_floor, &name, "default")?;
-    seccomp_out.commit(seccomp.as_bytes())?;
+    let name = trace.default_profile_name();
+    let options =
+        RenderOptions { format: Format::Docker, floor: args.runtime_floor, name: &name, namespace: "default" };
+    let seccomp = seccomp::render(&trace, &options).context("cannot generate the seccomp profile")?;
+    print_notes(&seccomp.notes);
+    seccomp_out.commit(seccomp.text.as_bytes())?;
     eprintln!("cinch: wrote {} and {}", trace_path.display(), seccomp_path.display());
 
     let line = run_line(&trace, docker_run.as_ref(), &seccomp_path);

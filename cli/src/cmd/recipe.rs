@@ -1,13 +1,12 @@
 //! `cinch recipe`: a FROM-scratch image recipe for one executable.
 
-use crate::cmd::generate::seccomp::{self as seccomp_cmd, FloorChoice, Format};
-use crate::cmd::generate::userns::parse_ids;
-use crate::cmd::show::read_trace;
 use crate::exit;
+use crate::input::read_trace;
 use crate::output::PendingOutput;
 use anyhow::{anyhow, bail, Context, Result};
 use cinch_profiles::recipe::{self, elf, render, Entry, Source, User};
-use cinch_profiles::seccomp::Runtime;
+use cinch_profiles::seccomp::{self, Runtime};
+use cinch_profiles::userns;
 use cinch_profiles::{apparmor, path, Trace};
 use clap::Args;
 use std::collections::BTreeSet;
@@ -113,7 +112,7 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     let Ok(binary_in_image) = String::from_utf8(binary_path.clone()) else {
         bail!("the executable's path in the image is not UTF-8; give --path-in-image");
     };
-    let (uid, gid) = parse_ids(&args.ids)
+    let (uid, gid) = userns::parse_ids(&args.ids)
         .ok_or_else(|| anyhow!("--ids {:?}: expected numeric UID:GID, e.g. 10001:10001", args.ids))?;
     let user = User { name: args.user.clone().unwrap_or_else(|| name.clone()), uid, gid };
     if cinch_profiles::userns::check_user(&user.name).is_err() {
@@ -179,9 +178,15 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     // The profiles, from the trace.
     let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
     if let Some(trace) = &trace {
-        let seccomp =
-            seccomp_cmd::render(trace, Format::Docker, FloorChoice::Runtime(Runtime::Runc), &name, "default")?;
-        texts.push(("seccomp.json".into(), seccomp.into_bytes()));
+        let options = seccomp::RenderOptions {
+            format: seccomp::Format::Docker,
+            floor: seccomp::FloorChoice::Runtime(Runtime::Runc),
+            name: &name,
+            namespace: "default",
+        };
+        let seccomp = seccomp::render(trace, &options).context("cannot generate the seccomp profile")?;
+        notes.extend(seccomp.notes);
+        texts.push(("seccomp.json".into(), seccomp.text.into_bytes()));
         let generated = apparmor::generate(trace, &apparmor::Options { name: name.clone(), glob_min: 3 })?;
         notes.extend(generated.notes);
         texts.push((format!("{name}.apparmor"), generated.profile.render().into_bytes()));

@@ -1,7 +1,7 @@
 //! `cinch run`: apply a seccomp profile to a local command and exec it.
 
-use crate::cmd::read_seccomp_profile;
 use crate::exec::Exec;
+use crate::input::read_seccomp_profile;
 use crate::seccomp_filter;
 use anyhow::{bail, Context, Result};
 use cinch_profiles::Arch;

@@ -1,12 +1,13 @@
 //! `cinch show`: a trace file, readable by a person.
 
 use crate::exit;
-use anyhow::{Context, Result};
+use crate::input::read_trace;
+use anyhow::Result;
 use cinch_profiles::decode::describe;
 use cinch_profiles::Trace;
 use clap::Args;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Summarise a trace file, and check that it is valid.
 ///
@@ -27,12 +28,6 @@ pub fn run(args: ShowArgs) -> Result<u8> {
     let trace = read_trace(&args.trace)?;
     print!("{}", render(&trace));
     Ok(if trace.lost_events > 0 { exit::FINDINGS } else { exit::OK })
-}
-
-/// Reads and validates a trace file; errors name the file and line.
-pub fn read_trace(path: &Path) -> Result<Trace> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Trace::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn render(trace: &Trace) -> String {

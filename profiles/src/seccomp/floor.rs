@@ -79,3 +79,37 @@ mod tests {
         }
     }
 }
+
+/// Which floor a profile gets: `auto`, `none`, or a runtime with a measured floor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FloorChoice {
+    Auto,
+    Off,
+    Runtime(Runtime),
+}
+
+impl FromStr for FloorChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<FloorChoice, String> {
+        match s {
+            "auto" => Ok(FloorChoice::Auto),
+            "none" => Ok(FloorChoice::Off),
+            other => other.parse().map(FloorChoice::Runtime).map_err(|e| format!("{e}; or auto, none")),
+        }
+    }
+}
+
+impl FloorChoice {
+    /// The runtime whose floor a profile of `trace` gets: `auto` adds runc's
+    /// to a container's trace and nothing to a command's.
+    pub fn resolve(self, trace: &crate::Trace) -> Option<Runtime> {
+        match self {
+            FloorChoice::Off => None,
+            FloorChoice::Runtime(runtime) => Some(runtime),
+            // Even a trace from the container's start gets the floor: Go's
+            // scheduler makes a few of runc's calls timing-dependent, and the
+            // floor is the union of many measured starts.
+            FloorChoice::Auto => matches!(trace.target, crate::Target::Container { .. }).then_some(Runtime::Runc),
+        }
+    }
+}

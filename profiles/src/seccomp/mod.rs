@@ -10,14 +10,14 @@ pub mod k8s;
 pub mod oci;
 pub mod profile;
 
-pub use floor::Runtime;
+pub use floor::{FloorChoice, Runtime};
 pub use generate::{generate, Generated, Options};
 pub use profile::{Action, Arg, Op, Profile, Rule};
 
 use crate::arch::Arch;
 use serde::Deserialize;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum SeccompError {
     #[error("line {line}, column {column}: {message}")]
     Syntax { line: usize, column: usize, message: String },
@@ -29,8 +29,73 @@ pub enum SeccompError {
     UnknownSyscall { name: String, arch: Arch },
     #[error("{arch} is not an architecture cinch knows the syscall table of")]
     UnknownArch { arch: String },
-    #[error("the OCI runtime spec types refused the profile: {0}")]
-    Oci(String),
+    #[error("the OCI runtime spec types refused the profile")]
+    Oci(#[source] std::sync::Arc<oci_spec::OciSpecError>),
+}
+
+impl PartialEq for SeccompError {
+    /// Errors compare by what they say (the OCI library's error has no equality).
+    fn eq(&self, other: &SeccompError) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for SeccompError {}
+
+/// The forms a profile is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Docker's seccomp JSON.
+    Docker,
+    /// The `linux.seccomp` object of an OCI config.json.
+    Oci,
+    /// A security-profiles-operator SeccompProfile and a Pod snippet.
+    K8s,
+}
+
+impl Format {
+    pub const NAMES: [&'static str; 3] = ["docker", "oci", "k8s"];
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s {
+            "docker" => Ok(Format::Docker),
+            "oci" => Ok(Format::Oci),
+            "k8s" => Ok(Format::K8s),
+            other => Err(format!("unknown format {other:?}: use docker, oci or k8s")),
+        }
+    }
+}
+
+/// What [`render`] needs besides the trace.
+#[derive(Debug, Clone)]
+pub struct RenderOptions<'a> {
+    pub format: Format,
+    pub floor: FloorChoice,
+    /// The resource's name and namespace (k8s form only).
+    pub name: &'a str,
+    pub namespace: &'a str,
+}
+
+/// A profile's text in its form, and the generator's notes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub text: String,
+    pub notes: Vec<String>,
+}
+
+/// The profile of `trace`, generated and written in the asked form.
+pub fn render(trace: &crate::Trace, options: &RenderOptions) -> Result<Rendered, SeccompError> {
+    let generated = generate(trace, &Options { runtime: options.floor.resolve(trace) })?;
+    let profile = generated.profile;
+    let text = match options.format {
+        Format::Docker => profile.to_json(),
+        Format::Oci => oci::to_json(&oci::to_oci(&profile)?),
+        Format::K8s => k8s::to_yaml(&profile, options.name, options.namespace),
+    };
+    Ok(Rendered { text, notes: generated.notes })
 }
 
 /// Reads a profile in any of the JSON forms cinch knows.

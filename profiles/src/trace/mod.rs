@@ -188,6 +188,27 @@ impl Trace {
         self.syscalls.entry(syscall.to_string()).or_default().args.insert(args);
     }
 
+    /// A name for the profiles made from this trace that Kubernetes (RFC 1123)
+    /// and AppArmor both accept: the container's name, lowercased, with every
+    /// other character made `-`, at most 63 long; `cinch` when there is none.
+    pub fn default_profile_name(&self) -> String {
+        let raw = match &self.target {
+            Target::Container { name, .. } if !name.is_empty() => name.as_str(),
+            _ => "cinch",
+        };
+        let cleaned: String = raw
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '-' })
+            .collect();
+        let trimmed = cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if trimmed.is_empty() {
+            "cinch".into()
+        } else {
+            trimmed.chars().take(63).collect()
+        }
+    }
+
     /// Total number of syscalls made.
     pub fn total_calls(&self) -> u64 {
         self.syscalls.values().map(|s| s.count).sum()

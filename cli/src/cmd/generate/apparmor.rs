@@ -2,9 +2,8 @@
 //! trace → bane TOML.
 
 use crate::apparmor_parser;
-use crate::cmd::generate::seccomp::default_name;
-use crate::cmd::show::read_trace;
 use crate::exit;
+use crate::input::read_trace;
 use crate::output::PendingOutput;
 use anyhow::{anyhow, Context, Result};
 use cinch_profiles::apparmor::{self, bane};
@@ -68,7 +67,7 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
         }
         (Some(trace_file), None) => {
             let trace = read_trace(trace_file)?;
-            let name = args.name.clone().unwrap_or_else(|| default_name(&trace));
+            let name = args.name.clone().unwrap_or_else(|| trace.default_profile_name());
             if args.emit_bane {
                 let (text, notes) = bane::from_trace(&trace, &name, args.glob_min);
                 (text, notes, false)

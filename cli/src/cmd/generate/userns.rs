@@ -1,8 +1,8 @@
 //! `cinch generate userns`: a user-namespace remap for Docker, podman, OCI
 //! runtimes and Kubernetes, from the host's subuid/subgid files.
 
-use crate::cmd::show::read_trace;
 use crate::exit;
+use crate::input::read_trace;
 use crate::output::PendingOutput;
 use anyhow::{bail, Context, Result};
 use cinch_profiles::userns::{self, SubIdRange};
@@ -58,7 +58,7 @@ pub fn run(args: UsernsArgs) -> Result<u8> {
     let subuid = read_subids(&args.subuid)?;
     let subgid = read_subids(&args.subgid)?;
     let plan = userns::plan(&args.user, &subuid, &subgid)?;
-    let Some((container_uid, container_gid)) = parse_ids(&args.container_user) else {
+    let Some((container_uid, container_gid)) = userns::parse_ids(&args.container_user) else {
         bail!("--container-user {:?}: expected numeric UID:GID, e.g. 0:0 or 1000:1000", args.container_user);
     };
     let volumes = args.volume.iter().map(|v| parse_volume(v)).collect::<Result<Vec<_>>>()?;
@@ -99,11 +99,6 @@ fn read_subids(path: &Path) -> Result<Vec<SubIdRange>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
-}
-
-/// `UID:GID`, numeric.
-pub fn parse_ids(text: &str) -> Option<(u32, u32)> {
-    text.split_once(':').and_then(|(u, g)| Some((u.parse().ok()?, g.parse().ok()?)))
 }
 
 fn parse_volume(text: &str) -> Result<(String, String)> {
