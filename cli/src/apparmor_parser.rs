@@ -2,6 +2,7 @@
 //! for every profile cinch writes, and loading where the kernel has AppArmor.
 
 use anyhow::{anyhow, Context, Result};
+use cinch_profiles::lint::ParserRefusal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -28,10 +29,21 @@ pub fn kernel_lacks_apparmor() -> Option<String> {
     }
 }
 
+/// What compiling a profile gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compiled {
+    /// apparmor_parser accepted it.
+    Accepted,
+    /// apparmor_parser refused it.
+    Refused(ParserRefusal),
+    /// apparmor_parser is not installed: nothing was checked.
+    NoParser,
+}
+
 /// Compiles `text` without loading it (`-QTK`: skip the kernel, no cache).
-/// Ok(false) when the parser is not installed.
-pub fn compiles(text: &str) -> Result<bool> {
-    let Some(parser) = find() else { return Ok(false) };
+/// Err only when the parser could not be run.
+pub fn compile(text: &str) -> Result<Compiled> {
+    let Some(parser) = find() else { return Ok(Compiled::NoParser) };
     let mut child = Command::new(&parser)
         .args(["-Q", "-T", "-K"])
         .stdin(Stdio::piped())
@@ -45,9 +57,19 @@ pub fn compiles(text: &str) -> Result<bool> {
     drop(stdin);
     let out = child.wait_with_output().with_context(|| format!("cannot run {}", parser.display()))?;
     if out.status.success() {
-        return Ok(true);
+        return Ok(Compiled::Accepted);
     }
-    Err(anyhow!("apparmor_parser refuses it: {}", parser_message(&out.stderr)))
+    Ok(Compiled::Refused(ParserRefusal { message: parser_message(&out.stderr) }))
+}
+
+/// Compiles `text`: Ok(true) accepted, Ok(false) no parser to check with,
+/// Err when it is refused or the parser cannot run.
+pub fn check(text: &str) -> Result<bool> {
+    match compile(text)? {
+        Compiled::Accepted => Ok(true),
+        Compiled::NoParser => Ok(false),
+        Compiled::Refused(refusal) => Err(anyhow!(refusal)),
+    }
 }
 
 /// The parser's stderr without its note about a missing kernel interface.

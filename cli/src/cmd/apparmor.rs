@@ -45,7 +45,7 @@ fn install(args: InstallArgs) -> Result<u8> {
     let Some(parser) = apparmor_parser::find() else {
         bail!("apparmor_parser is not installed (Debian: apt install apparmor); {} was not loaded", file.display());
     };
-    apparmor_parser::compiles(&text).with_context(|| format!("{} was not loaded", file.display()))?;
+    apparmor_parser::check(&text).with_context(|| format!("{} was not loaded", file.display()))?;
     if let Some(reason) = apparmor_parser::kernel_lacks_apparmor() {
         bail!(
             "{reason}: {} compiles but was not loaded, and containers on this host cannot use it \

@@ -3,7 +3,7 @@
 //! rules are in cinch-profiles (lint/); this reads the files, follows
 //! `seccomp=FILE` references, runs apparmor_parser and picks the output.
 
-use crate::apparmor_parser;
+use crate::apparmor_parser::{self, Compiled};
 use crate::exit;
 use crate::output::PendingOutput;
 use anyhow::{anyhow, bail, Context, Result};
@@ -106,10 +106,12 @@ pub fn run(args: LintArgs) -> Result<u8> {
     }
 
     let parser = apparmor_parser::find();
-    let compile = |text: &str| -> std::result::Result<(), String> {
-        match apparmor_parser::compiles(text) {
-            Ok(_) => Ok(()),
-            Err(e) => Err(e.to_string().trim_start_matches("apparmor_parser refuses it: ").to_string()),
+    let compile = |text: &str| -> std::result::Result<(), lint::ParserRefusal> {
+        match apparmor_parser::compile(text) {
+            Ok(Compiled::Refused(refusal)) => Err(refusal),
+            Ok(Compiled::Accepted | Compiled::NoParser) => Ok(()),
+            // The parser is installed but could not be run: say so as its refusal.
+            Err(e) => Err(lint::ParserRefusal { message: format!("{e:#}") }),
         }
     };
     let env = Env { compile_apparmor: parser.as_ref().map(|_| &compile as &lint::Compile) };

@@ -28,8 +28,15 @@ use crate::subid::SubIdRange;
 use parse::tree::Node;
 use rules::general::{bad_suppression, missing_reference, unparsable};
 
-/// Compiles an AppArmor profile: Err(the parser's message) when it refuses it.
-pub type Compile = dyn Fn(&str) -> Result<(), String> + Sync;
+/// Compiles an AppArmor profile: Err with the parser's message when it refuses it.
+pub type Compile = dyn Fn(&str) -> Result<(), ParserRefusal> + Sync;
+
+/// apparmor_parser refused a profile; `message` is what it said.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("apparmor_parser refuses it: {message}")]
+pub struct ParserRefusal {
+    pub message: String,
+}
 
 /// What the caller can do that a pure library cannot.
 #[derive(Default)]
@@ -112,8 +119,8 @@ fn lint_text(kind: Kind, text: &str, env: &Env, c: &mut Check, out: &mut FileLin
                 (Err(_), Some(Ok(()))) => {}
                 (Err((pos, message)), _) => c.report(&unparsable::RULE, *pos, message.clone()),
             }
-            if let Some(Err(message)) = compiled {
-                rules::apparmor::does_not_compile::check(&message, c);
+            if let Some(Err(refusal)) = compiled {
+                rules::apparmor::does_not_compile::check(&refusal.message, c);
             }
         }
         Kind::Dockerfile => {

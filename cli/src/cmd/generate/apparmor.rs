@@ -84,7 +84,7 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
         eprintln!("cinch: note: {note}");
     }
     let checked = if is_profile {
-        apparmor_parser::compiles(&text).with_context(|| format!("{} was not written", args.output.display()))?
+        apparmor_parser::check(&text).with_context(|| format!("{} was not written", args.output.display()))?
     } else {
         false
     };
