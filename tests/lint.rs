@@ -346,3 +346,42 @@ fn the_readme_lists_every_rule() {
         assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
     }
 }
+
+/// Each rule's findings on its bad fixture, linted in process (no binary, as
+/// ruff tests its rules), with line, column and message, one golden file per
+/// rule: a change to what a rule says or where it points shows in review.
+/// AA009 needs apparmor_parser and LINT003 the CLI's reference following;
+/// both are covered through the binary above.
+#[test]
+fn each_rules_findings_on_its_bad_fixture() {
+    use cinch_profiles::lint::{self, kind, Config, Env, Linted};
+    for rule in cinch_profiles::lint::rules::all() {
+        if matches!(rule.id, "AA009" | "LINT003") {
+            continue;
+        }
+        let fixture = workspace_root().join(rule_fixture(rule.id, "bad").expect("a bad fixture"));
+        let files: Vec<PathBuf> = if fixture.is_dir() {
+            let mut files: Vec<PathBuf> =
+                std::fs::read_dir(&fixture).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
+            files.sort();
+            files
+        } else {
+            vec![fixture.clone()]
+        };
+        let mut linted = Vec::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            let name = file.strip_prefix(workspace_root()).unwrap().display().to_string();
+            let kind = kind::detect(file, &text).unwrap_or_else(|| panic!("{name}: kind not detected"));
+            let lint = lint::lint_file(kind, &name, text.as_bytes(), &Env::default());
+            linted.push(Linted { path: name, kind, text, lint });
+        }
+        let report = lint::finish(&linted, Vec::new(), &Config::default());
+        let mut text = String::new();
+        for finding in report.findings.iter().filter(|f| f.rule == rule.id) {
+            text.push_str(&format!("{}:{}:{}: {}\n", finding.path, finding.pos.line, finding.pos.col, finding.message));
+        }
+        assert!(!text.is_empty(), "{} does not fire on {}", rule.id, fixture.display());
+        insta::assert_snapshot!(format!("rule_{}", rule.id), text);
+    }
+}
