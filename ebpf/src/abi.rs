@@ -141,7 +141,7 @@ pub fn c_name(bytes: &[u8]) -> String {
 /// The fixed part of `struct cinch_path_fact`; its `data` follows, holding
 /// the strings whose lengths `len` gives, packed without terminators.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PathFactHeader {
     pub kind: u32,
     pub slot: u32,
@@ -158,17 +158,11 @@ pub struct PathFactHeader {
 // SAFETY: repr(C), integers only.
 unsafe impl Record for PathFactHeader {}
 
-/// A `struct cinch_path_fact` as received: the header decoded, strings split out.
+/// A `struct cinch_path_fact` as received: the header, and the strings
+/// split out of `data` (its `len` says how long each is).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PathFact {
-    pub kind: u32,
-    pub slot: u32,
-    pub access: u32,
-    pub error: i32,
-    pub flags: u32,
-    pub fs_magic: u32,
-    pub ns_tgid: u32,
-    pub ns_tid: u32,
+    pub header: PathFactHeader,
     pub strings: [Vec<u8>; 3],
 }
 
@@ -184,8 +178,7 @@ impl PathFact {
             *string = this.to_vec();
             data = rest;
         }
-        let PathFactHeader { kind, slot, access, error, flags, fs_magic, ns_tgid, ns_tid, .. } = header;
-        Some(PathFact { kind, slot, access, error, flags, fs_magic, ns_tgid, ns_tid, strings })
+        Some(PathFact { header, strings })
     }
 }
 
@@ -267,8 +260,9 @@ mod tests {
         };
         let fact = PathFact::from_bytes(&path_record(header, b"/bin/bashbash")).expect("decodes");
         assert_eq!(fact.strings, [b"/bin/bash".to_vec(), b"bash".to_vec(), Vec::new()]);
-        assert_eq!((fact.kind, fact.slot, fact.access, fact.flags), (FACT_EXEC, 1, ACCESS_EXEC, PATH_TRUNCATED));
-        assert_eq!((fact.fs_magic, fact.ns_tgid, fact.ns_tid), (PROC_SUPER_MAGIC, 7, 8));
+        let h = fact.header;
+        assert_eq!((h.kind, h.slot, h.access, h.flags), (FACT_EXEC, 1, ACCESS_EXEC, PATH_TRUNCATED));
+        assert_eq!((h.fs_magic, h.ns_tgid, h.ns_tid), (PROC_SUPER_MAGIC, 7, 8));
     }
 
     #[test]
@@ -287,7 +281,7 @@ mod tests {
         };
         assert_eq!(PathFact::from_bytes(&path_record(header, b"/tmpmissing")), None, "given is 7 of 10 bytes");
         let whole = PathFact::from_bytes(&path_record(header, b"/tmpmissing.10")).expect("decodes");
-        assert_eq!(whole.error, 2);
+        assert_eq!(whole.header.error, 2);
         assert_eq!(whole.strings[1], b"missing.10");
         assert_eq!(PathFact::from_bytes(&bytes_of(&header)[..PATH_FACT_HEADER - 1]), None);
     }

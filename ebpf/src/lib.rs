@@ -368,7 +368,7 @@ impl Tracer {
                 .collect::<BTreeMap<_, _>>();
             trace.add_args(name, args);
         }
-        for fact in path_facts.into_iter().filter(|f| f.slot == slot) {
+        for fact in path_facts.into_iter().filter(|f| f.header.slot == slot) {
             add_path_fact(&mut trace, fact);
         }
         for fact in self.net_facts.iter().filter(|f| f.slot == slot) {
@@ -445,9 +445,9 @@ const ACCESS_NAMES: &[(u32, Access)] = &[
     (abi::ACCESS_LOCK, Access::Lock),
 ];
 
-fn add_path_fact(trace: &mut Trace, fact: abi::PathFact) {
+fn add_path_fact(trace: &mut Trace, abi::PathFact { header: fact, strings }: abi::PathFact) {
     let flag = |bit: u32| fact.flags & bit != 0;
-    let [first, second, third] = fact.strings;
+    let [first, second, third] = strings;
     if fact.kind == abi::FACT_EXEC {
         trace.add_exec(&ExecSeen {
             path: first,

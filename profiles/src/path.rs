@@ -133,20 +133,21 @@ pub fn parent(path: &[u8]) -> &[u8] {
 /// `path` is `dir` or below it, by whole components (`/ab` is not under
 /// `/a`); every absolute path is under `/`. A trailing `/` on either is ignored.
 pub fn is_under(path: &[u8], dir: &[u8]) -> bool {
-    let trim = |p: &[u8]| -> Vec<u8> {
-        let t = p.strip_suffix(b"/").unwrap_or(p);
-        t.to_vec()
-    };
-    let (path, dir) = (trim(path), trim(dir));
+    let (path, dir) = (without_trailing_slash(path), without_trailing_slash(dir));
     if dir.is_empty() {
         return path.is_empty() || path.starts_with(b"/");
     }
-    path == dir || (path.starts_with(&dir) && path.get(dir.len()) == Some(&b'/'))
+    path == dir || (path.starts_with(dir) && path.get(dir.len()) == Some(&b'/'))
+}
+
+/// `path` without one trailing `/` (the root `/` becomes empty: the root as a prefix).
+pub fn without_trailing_slash(path: &[u8]) -> &[u8] {
+    path.strip_suffix(b"/").unwrap_or(path)
 }
 
 /// `dir` and a name under it, with no doubled `/` when `dir` is the root.
 pub fn child(dir: &[u8], name: &[u8]) -> Vec<u8> {
-    let mut out = dir.strip_suffix(b"/").unwrap_or(dir).to_vec();
+    let mut out = without_trailing_slash(dir).to_vec();
     out.push(b'/');
     out.extend_from_slice(name);
     out

@@ -46,7 +46,7 @@ impl HeldChild {
     }
 
     pub fn pid(&self) -> u32 {
-        self.pid.as_raw_nonzero().get().unsigned_abs()
+        pid_number(self.pid)
     }
 
     /// Opens the gate. Ok(Err(errno)) when the exec failed (the child is reaped).
@@ -91,9 +91,13 @@ fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+fn pid_number(pid: Pid) -> u32 {
+    pid.as_raw_nonzero().get().unsigned_abs()
+}
+
 impl Child {
     pub fn pid(&self) -> u32 {
-        self.pid.as_raw_nonzero().get().unsigned_abs()
+        pid_number(self.pid)
     }
 
     /// Whether it has exited (reaping it if so).

@@ -263,7 +263,7 @@ pub fn from_trace(trace: &Trace, name: &str, glob_min: usize) -> (String, Vec<St
     // As in cinch's profile: DIR/* once the workload created glob_min files there.
     for (dir, files) in created {
         if glob_min > 0 && files.len() >= glob_min {
-            match bane_literal(dir.strip_suffix(b"/").unwrap_or(&dir), false) {
+            match bane_literal(path::without_trailing_slash(&dir), false) {
                 Some(p) => writable_globs.push(format!("{p}/*")),
                 None => unsafe_names += 1,
             }

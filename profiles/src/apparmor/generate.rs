@@ -192,7 +192,7 @@ fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<String>) -> File
                 merge(&mut rules, quote::literal(&bytes), false, own);
             }
         }
-        let dir = dir.strip_suffix(b"/").unwrap_or(&dir);
+        let dir = path::without_trailing_slash(&dir);
         let quoted = quote::quote(&[Part::Literal(dir), Part::Literal(b"/"), Part::Syntax("*")]);
         merge(&mut rules, quoted, false, glob);
         notes.push(format!(

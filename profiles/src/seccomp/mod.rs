@@ -30,7 +30,7 @@ pub enum SeccompError {
     #[error("{arch} is not an architecture cinch knows the syscall table of")]
     UnknownArch { arch: String },
     #[error("the OCI runtime spec types refused the profile")]
-    Oci(#[source] std::sync::Arc<oci_spec::OciSpecError>),
+    Oci(#[source] oci_spec::OciSpecError),
 }
 
 impl PartialEq for SeccompError {

@@ -11,7 +11,7 @@ use oci_spec::runtime::{
 
 /// Converts a profile; `archMap` becomes the flat `architectures` list.
 pub fn to_oci(profile: &Profile) -> Result<LinuxSeccomp, SeccompError> {
-    let oci = |e: oci_spec::OciSpecError| SeccompError::Oci(std::sync::Arc::new(e));
+    let oci = |e: oci_spec::OciSpecError| SeccompError::Oci(e);
     let mut architectures = Vec::new();
     for name in profile.arch_names() {
         architectures.push(oci_arch(name).ok_or_else(|| SeccompError::UnknownArch { arch: name.to_string() })?);
