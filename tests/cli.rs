@@ -264,3 +264,28 @@ fn userns_picks_a_free_range_after_the_existing_ones() {
     assert!(read("k8s-pod.yaml").contains("hostUsers: false"));
     assert!(text.contains("container uid 0 = host uid 231072"), "{text}");
 }
+
+#[test]
+fn a_notes_remedy_is_worded_with_the_flag_that_takes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("worker.apparmor");
+    let trace = dir.path().join("trace.json");
+    std::fs::write(&trace, include_str!("../fixtures/traces/worker-files.json")).unwrap();
+    let (code, text) = run(&[
+        "generate",
+        "apparmor",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--glob-min",
+        "4",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let note = text.lines().find(|l| l.contains("results: the workload created")).unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        note.starts_with("cinch: note: ")
+            && note.ends_with("lower --glob-min (cinch generate apparmor) to allow DIR/*"),
+        "{note}"
+    );
+}

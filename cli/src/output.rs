@@ -1,6 +1,7 @@
 //! Writing results: always whole or not at all.
 
 use anyhow::{Context, Result};
+use cinch_profiles::{Note, Remedy};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
@@ -70,9 +71,26 @@ fn set_default_mode(path: &Path, base_mode: u32) {
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
 }
 
-/// Prints a generator's notes on stderr, one line each.
-pub fn print_notes(notes: &[String]) {
+/// Prints a generator's notes on stderr, one line each, with the flag that
+/// acts on each remedy.
+pub fn print_notes(notes: &[Note]) {
     for note in notes {
-        eprintln!("cinch: note: {note}");
+        match note.remedy {
+            Some(remedy) => eprintln!("cinch: note: {}; {}", note.text, remedy_text(remedy)),
+            None => eprintln!("cinch: note: {}", note.text),
+        }
+    }
+}
+
+/// A library remedy in the CLI's words: the flag or command that takes the step.
+pub fn remedy_text(remedy: Remedy) -> &'static str {
+    match remedy {
+        Remedy::MoreRunsOrLowerGlobThreshold => {
+            "merge traces of more runs (cinch merge) or lower --glob-min (cinch generate apparmor) to allow DIR/*"
+        }
+        Remedy::NameHostVolumes => "pass --volume HOST:CONTAINER",
+        Remedy::GiveTrace => "give --trace",
+        Remedy::CopyLibraries => "pass --with-libs",
+        Remedy::MountParentDirectory => "mount a parent directory with --volume",
     }
 }

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 /// The filters to install, in order, and notes for the user.
 pub struct Compiled {
     pub programs: Vec<BpfProgram>,
-    pub notes: Vec<String>,
+    pub notes: Vec<cinch_profiles::Note>,
 }
 
 pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
@@ -42,10 +42,13 @@ pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
     let mut elsewhere = 0;
     for rule in &profile.syscalls {
         if !rule.includes.is_empty() || !rule.excludes.is_empty() {
-            notes.push(format!(
-                "skipped a rule for {} that depends on Docker capabilities, arches or kernel version",
-                rule.all_names().collect::<Vec<_>>().join(", ")
-            ));
+            notes.push(
+                format!(
+                    "skipped a rule for {} that depends on Docker capabilities, arches or kernel version",
+                    rule.all_names().collect::<Vec<_>>().join(", ")
+                )
+                .into(),
+            );
             continue;
         }
         let what = action(rule.action, rule.errno_ret)?;
@@ -82,7 +85,7 @@ pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
         }
     }
     if elsewhere > 0 {
-        notes.push(format!("{elsewhere} syscall names exist only on other architectures and were ignored"));
+        notes.push(format!("{elsewhere} syscall names exist only on other architectures and were ignored").into());
     }
 
     let mut programs = Vec::new();

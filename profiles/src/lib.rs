@@ -11,6 +11,7 @@ pub mod docker_cli;
 pub mod errno;
 pub mod lint;
 pub mod merge;
+pub mod note;
 pub mod path;
 pub mod recipe;
 pub mod seccomp;
@@ -20,6 +21,7 @@ pub mod trace;
 pub mod userns;
 
 pub use arch::Arch;
+pub use note::{Note, Remedy};
 
 /// The 1-based line of byte `offset` in `text` (for errors that name the
 /// line, from a parser's byte span).

@@ -9,6 +9,7 @@
 //! Kubernetes `hostUsers: false`, and a setup script that creates the user,
 //! adds the lines and chowns the host directories the container writes.
 
+use crate::note::{Note, Remedy};
 use crate::shell;
 pub use crate::subid::SubIdRange;
 use crate::subid::{self, MAX_ID};
@@ -72,7 +73,7 @@ pub struct Plan {
     /// `name:start:count` to append, when the user had no range.
     pub add_subuid: Option<String>,
     pub add_subgid: Option<String>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 impl Plan {
@@ -108,13 +109,14 @@ pub fn plan(user: &str, subuid: &[SubIdRange], subgid: &[SubIdRange]) -> Result<
             continue;
         }
         let total: u64 = ranges.iter().map(|r| r.count).sum();
-        notes
-            .push(format!("{user} already has {total} {kind} ids from {}; they are used as they are", ranges[0].start));
+        notes.push(
+            format!("{user} already has {total} {kind} ids from {}; they are used as they are", ranges[0].start).into(),
+        );
         if total < WIDTH {
-            notes.push(format!("{kind}: only {total} ids: container ids from {total} up will not map"));
+            notes.push(format!("{kind}: only {total} ids: container ids from {total} up will not map").into());
         }
         if all.iter().filter(|r| r.owner == user).count() > DOCKER_RANGES {
-            notes.push(format!("{kind}: Docker reads only the first {DOCKER_RANGES} ranges of {user}"));
+            notes.push(format!("{kind}: Docker reads only the first {DOCKER_RANGES} ranges of {user}").into());
         }
     }
     let (mut add_subuid, mut add_subgid) = (None, None);
@@ -165,7 +167,7 @@ pub struct Options {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifacts {
     pub files: Vec<(&'static str, String)>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 pub fn render(plan: &Plan, options: &Options, trace: Option<&Trace>) -> Artifacts {
@@ -232,26 +234,33 @@ pub fn render(plan: &Plan, options: &Options, trace: Option<&Trace>) -> Artifact
                     ));
                     setup.push(format!("chown -R {u}:{g} -- {}", shell::quote(host)));
                 } else if trace.is_some() {
-                    notes.push(format!(
-                        "{}: the trace shows no write under {}; mount it read-only (-v {}:{}:ro)",
-                        sanitize(host),
-                        sanitize(container),
-                        sanitize(host),
-                        sanitize(container)
-                    ));
+                    notes.push(
+                        format!(
+                            "{}: the trace shows no write under {}; mount it read-only (-v {}:{}:ro)",
+                            sanitize(host),
+                            sanitize(container),
+                            sanitize(host),
+                            sanitize(container)
+                        )
+                        .into(),
+                    );
                 }
             }
             if options.volumes.is_empty() && !writes.is_empty() {
-                notes.push(format!(
-                    "the container writes in {}; if one of these is a host directory, pass --volume HOST:CONTAINER to get its chown",
-                    writes.iter().map(|w| path::encode(w)).collect::<Vec<_>>().join(", ")
+                let dirs = writes.iter().map(|w| path::encode(w)).collect::<Vec<_>>().join(", ");
+                notes.push(Note::with_remedy(
+                    format!("the container writes in {dirs}; a host directory among these needs its chown"),
+                    Remedy::NameHostVolumes,
                 ));
             }
         }
-        _ => notes.push(format!(
-            "container uid {}:{} is outside the mapped ranges; host directories cannot be given to it",
-            options.container_uid, options.container_gid
-        )),
+        _ => notes.push(
+            format!(
+                "container uid {}:{} is outside the mapped ranges; host directories cannot be given to it",
+                options.container_uid, options.container_gid
+            )
+            .into(),
+        ),
     }
     setup.push(String::new());
     let files = vec![
@@ -323,7 +332,7 @@ mod tests {
         let small = ranges("w:300000:1000\nw:400000:1000\n");
         let p = plan("w", &small, &small).unwrap();
         assert_eq!(p.host_uid(1500), Some(400_500));
-        assert!(p.notes.iter().any(|n| n.contains("only 2000 ids")));
+        assert!(p.notes.iter().any(|n| n.text.contains("only 2000 ids")));
     }
 
     #[test]

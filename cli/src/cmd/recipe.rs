@@ -2,7 +2,7 @@
 
 use crate::exit;
 use crate::input::read_trace;
-use crate::output::PendingOutput;
+use crate::output::{print_notes, remedy_text, PendingOutput};
 use anyhow::{anyhow, bail, Context, Result};
 use cinch_profiles::recipe::{self, elf, render, Entry, Source, User};
 use cinch_profiles::seccomp::{self, Runtime};
@@ -106,7 +106,9 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     let binary_path = match &args.path_in_image {
         Some(p) if p.starts_with('/') => p.as_bytes().to_vec(),
         Some(p) => bail!("--path-in-image {p:?} must be absolute"),
-        None => entrypoint_in_trace(trace.as_ref(), &file_name)
+        None => trace
+            .as_ref()
+            .and_then(|trace| recipe::entrypoint_in_trace(trace, &file_name))
             .unwrap_or_else(|| format!("/usr/local/bin/{file_name}").into_bytes()),
     };
     let Ok(binary_in_image) = String::from_utf8(binary_path.clone()) else {
@@ -133,34 +135,19 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     }
     let mut notes = Vec::new();
     if let Some(trace) = &trace {
-        // Files too large to copy, and files missing under --from.
-        let mut missing = Vec::new();
-        for file in recipe::data_files(trace) {
-            if file == binary_path || volumes.iter().any(|v| file.starts_with(v)) {
-                continue;
-            }
-            match std::fs::metadata(host_path(&args.from, &file)) {
-                Ok(meta) if meta.len() > args.volume_over * 1024 * 1024 => {
-                    let dir = file[..file.iter().rposition(|&b| b == b'/').unwrap_or(0)].to_vec();
-                    notes.push(format!(
-                        "{}: over {} MiB, so its directory is a volume",
-                        path::encode(&file),
-                        args.volume_over
-                    ));
-                    volumes.insert(dir);
-                }
-                Ok(_) => {}
-                Err(_) => missing.push(path::encode(&file)),
-            }
-        }
-        if !missing.is_empty() {
+        let size = |file: &[u8]| std::fs::metadata(host_path(&args.from, file)).map(|m| m.len());
+        let placement =
+            recipe::place_data_files(trace, &binary_path, volumes, args.volume_over.saturating_mul(1024 * 1024), size);
+        if !placement.missing.is_empty() {
             bail!(
                 "the trace read {} file(s) that are not under {}: {}; give --from the directory holding the container's files, or --volume their directory",
-                missing.len(),
+                placement.missing.len(),
                 args.from.display(),
-                missing.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+                placement.missing.iter().take(5).map(|f| path::encode(f)).collect::<Vec<_>>().join(", ")
             );
         }
+        volumes = placement.volumes;
+        notes.extend(placement.notes);
     }
     let input = recipe::Input {
         name: name.clone(),
@@ -172,7 +159,10 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
         volumes,
         libraries,
     };
-    let plan = recipe::plan(&input)?;
+    let plan = recipe::plan(&input).map_err(|err| match err.remedy() {
+        Some(remedy) => anyhow!("{err} ({})", remedy_text(remedy)),
+        None => anyhow!(err),
+    })?;
     notes.extend(plan.notes.iter().cloned());
 
     // The profiles, from the trace.
@@ -223,9 +213,7 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
             output.commit(body)?
         }
     }
-    for note in &notes {
-        eprintln!("cinch: note: {note}");
-    }
+    print_notes(&notes);
     eprintln!(
         "cinch: wrote {} ({} entries in rootfs.tar, {}, {}); build it: docker build -f {}/Containerfile -t {} {}",
         args.output.display(),
@@ -237,16 +225,6 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
         args.output.display()
     );
     Ok(exit::OK)
-}
-
-/// Where the trace ran an executable of this file name from outside (the entrypoint).
-fn entrypoint_in_trace(trace: Option<&Trace>, file_name: &str) -> Option<Vec<u8>> {
-    let trace = trace?;
-    trace
-        .executions
-        .keys()
-        .filter_map(|p| path::decode(p).ok())
-        .find(|p| p.rsplit(|&b| b == b'/').next() == Some(file_name.as_bytes()))
 }
 
 fn host_path(root: &Path, container: &[u8]) -> PathBuf {
@@ -263,13 +241,7 @@ fn libraries(
     binary: &[u8],
 ) -> Result<Vec<(PathBuf, Vec<u8>)>> {
     if let Some(trace) = trace {
-        let mapped: Vec<Vec<u8>> = trace
-            .files
-            .iter()
-            .filter(|(_, u)| u.access.contains(&cinch_profiles::trace::Access::MmapExec) && !u.outside_root)
-            .filter_map(|(p, _)| path::decode(p).ok())
-            .filter(|p| p != binary && !trace.executions.contains_key(&path::encode(p)))
-            .collect();
+        let mapped = recipe::traced_libraries(trace, binary);
         if !mapped.is_empty() {
             return Ok(mapped.into_iter().map(|p| (host_path(from, &p), p)).collect());
         }

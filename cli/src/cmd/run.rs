@@ -2,6 +2,7 @@
 
 use crate::exec::Exec;
 use crate::input::read_seccomp_profile;
+use crate::output::print_notes;
 use crate::seccomp_filter;
 use anyhow::{bail, Context, Result};
 use cinch_profiles::Arch;
@@ -35,9 +36,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
     let arch = Arch::native().context("cinch knows the syscall tables of x86_64 and aarch64 only")?;
     let compiled = seccomp_filter::compile(&profile, arch)
         .with_context(|| format!("{}: cannot apply the profile", args.seccomp.display()))?;
-    for note in &compiled.notes {
-        eprintln!("cinch: note: {note}");
-    }
+    print_notes(&compiled.notes);
 
     // Everything the exec needs is prepared before the filter goes on: after
     // it, the only syscall cinch makes is execve.

@@ -17,6 +17,7 @@
 
 use super::{check_name, runtime, AppArmorError, Profile, Section, CAPABILITIES};
 use crate::apparmor::generate::{capabilities, perms_of};
+use crate::note::Note;
 use crate::path;
 use crate::trace::{Access, OUTSIDE};
 use crate::Trace;
@@ -236,7 +237,7 @@ const SHELLS: &[&str] =
     &["/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/dash", "/bin/busybox"];
 
 /// A bane configuration from a trace (`--emit-bane`), and notes.
-pub fn from_trace(trace: &Trace, name: &str, glob_min: usize) -> (String, Vec<String>) {
+pub fn from_trace(trace: &Trace, name: &str, glob_min: usize) -> (String, Vec<Note>) {
     let mut notes = Vec::new();
     let mut unsafe_names = 0;
     let mut written: BTreeSet<Vec<u8>> = BTreeSet::new();
@@ -322,7 +323,7 @@ pub fn from_trace(trace: &Trace, name: &str, glob_min: usize) -> (String, Vec<St
     if unsafe_names > 0 {
         notes.push(format!(
             "{unsafe_names} path(s) hold characters bane writes unquoted (space, comma, #, quotes, control or non-UTF-8 bytes) and were left out; cinch's own profile has them"
-        ));
+        ).into());
     }
     let array = |items: &[String]| -> String {
         if items.is_empty() {
@@ -480,7 +481,7 @@ mod golden {
         let trace = Trace::from_json(WORKER_TRACE).unwrap();
         let (text, notes) = from_trace(&trace, "mascot-worker", 3);
         insta::assert_snapshot!("worker_bane_toml", text);
-        assert!(notes.iter().all(|n| !n.contains("left out")), "{notes:?}");
+        assert!(notes.iter().all(|n| !n.text.contains("left out")), "{notes:?}");
         let config = parse("worker.toml", &text).unwrap();
         assert_eq!(config.writable_paths, ["/usr/local/mascotnode/results/*"]);
         insta::assert_snapshot!("worker_bane_profile", to_profile(&config).render());

@@ -17,6 +17,7 @@
 use super::quote::{self, Part};
 use super::{check_name, file_rule, runtime, AppArmorError, ExecMode, Perms, Profile, Section};
 use super::{NETWORK_FAMILIES, NETWORK_TYPES};
+use crate::note::{Note, Remedy};
 use crate::path;
 use crate::seccomp::Runtime;
 use crate::trace::{family_name, type_name, NetOp};
@@ -37,7 +38,7 @@ pub struct Options {
 #[derive(Debug, Clone)]
 pub struct Generated {
     pub profile: Profile,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, AppArmorError> {
@@ -119,7 +120,7 @@ pub fn perms_of(access: &BTreeSet<Access>) -> Perms {
     perms
 }
 
-fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<String>) -> FileRules {
+fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<Note>) -> FileRules {
     // Programs the workload ran itself; the entrypoint is run by the runtime,
     // under its own profile, and needs no x here.
     let helpers: BTreeSet<&str> = trace
@@ -169,10 +170,13 @@ fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<String>) -> File
     for (dir, files) in created {
         if options.glob_min == 0 || files.len() < options.glob_min {
             if options.glob_min > 0 {
-                notes.push(format!(
-                    "{}: the workload created {} file(s) there; if it names them at run time, merge traces of more runs (cinch merge) or lower --glob-min to allow DIR/*",
-                    path::encode(&dir),
-                    files.len()
+                notes.push(Note::with_remedy(
+                    format!(
+                        "{}: the workload created {} file(s) there and only these names are allowed; if it names them at run time",
+                        path::encode(&dir),
+                        files.len()
+                    ),
+                    Remedy::MoreRunsOrLowerGlobThreshold,
                 ));
             }
             for (spelling, perms) in files {
@@ -195,25 +199,31 @@ fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<String>) -> File
         let dir = path::without_trailing_slash(&dir);
         let quoted = quote::quote(&[Part::Literal(dir), Part::Literal(b"/"), Part::Syntax("*")]);
         merge(&mut rules, quoted, false, glob);
-        notes.push(format!(
-            "{}: the workload created {} files there, so any file directly in it is allowed ({})",
-            path::encode(&path::child(dir, b"*")),
-            files.len(),
-            glob.render()
-        ));
+        notes.push(
+            format!(
+                "{}: the workload created {} files there, so any file directly in it is allowed ({})",
+                path::encode(&path::child(dir, b"*")),
+                files.len(),
+                glob.render()
+            )
+            .into(),
+        );
     }
     if outside > 0 {
-        notes.push(format!(
-            "{outside} file(s) outside the container's root (the runtime's, before the entrypoint ran) get no rule"
-        ));
+        notes.push(
+            format!(
+                "{outside} file(s) outside the container's root (the runtime's, before the entrypoint ran) get no rule"
+            )
+            .into(),
+        );
     }
     if truncated > 0 {
         notes.push(format!(
             "{truncated} path(s) were too long or deep to record whole and get no rule; add them by hand if the workload needs them"
-        ));
+        ).into());
     }
     for spelling in denied {
-        notes.push(format!("{spelling}: the trace writes it, but the protective denies refuse that write"));
+        notes.push(format!("{spelling}: the trace writes it, but the protective denies refuse that write").into());
     }
     let rules = rules
         .into_iter()
@@ -275,7 +285,7 @@ fn proc_rule(bytes: &[u8], directory: bool) -> Option<ProcRule> {
     Some(ProcRule { quoted: quote::quote(&parts), owner, other_process })
 }
 
-fn network_rules(trace: &Trace, notes: &mut Vec<String>) -> Vec<String> {
+fn network_rules(trace: &Trace, notes: &mut Vec<Note>) -> Vec<String> {
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
     if let Some(socket) = trace.syscalls.get("socket") {
         for args in &socket.args {
@@ -293,9 +303,12 @@ fn network_rules(trace: &Trace, notes: &mut Vec<String>) -> Vec<String> {
             "inet" | "inet6" => vec!["inet", "inet6"],
             other if NETWORK_FAMILIES.contains(&other) => vec![other],
             other => {
-                notes.push(format!(
-                    "sockets of family {other} have no AppArmor name and get no rule; add one by hand if needed"
-                ));
+                notes.push(
+                    format!(
+                        "sockets of family {other} have no AppArmor name and get no rule; add one by hand if needed"
+                    )
+                    .into(),
+                );
                 continue;
             }
         };
@@ -319,7 +332,7 @@ fn network_rules(trace: &Trace, notes: &mut Vec<String>) -> Vec<String> {
 /// In a container trace, calls that runc itself makes before it execs the
 /// entrypoint (its floor: setuid, setgid, setgroups, fchown) prove nothing:
 /// runc runs them outside the profile. They get a note instead of a rule.
-pub fn capabilities(trace: &Trace) -> (BTreeSet<&'static str>, Vec<String>) {
+pub fn capabilities(trace: &Trace) -> (BTreeSet<&'static str>, Vec<Note>) {
     let runtime_calls: BTreeSet<&str> = if is_container_trace(&trace.target) {
         Runtime::Runc.floor(trace.host.arch).0.into_iter().collect()
     } else {
@@ -343,7 +356,7 @@ pub fn capabilities(trace: &Trace) -> (BTreeSet<&'static str>, Vec<String>) {
             notes.push(format!(
                 "{}: runc makes these calls before the entrypoint runs (outside the profile), so no `capability {cap},` was added; add it if the workload makes them itself",
                 called.join(", ")
-            ));
+            ).into());
         } else {
             caps.insert(cap);
         }
@@ -443,7 +456,7 @@ mod golden {
         let text = generated.profile.render();
         assert!(text.contains("\"/usr/local/mascotnode/results/job-1.txt\" w,"), "{text}");
         assert!(!text.contains("results/*"));
-        assert!(generated.notes.iter().any(|n| n.contains("lower --glob-min")));
+        assert!(generated.notes.iter().any(|n| n.remedy == Some(Remedy::MoreRunsOrLowerGlobThreshold)));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 pub mod elf;
 pub mod render;
 
+use crate::note::{Note, Remedy};
 use crate::trace::{Access, KERNEL_FILESYSTEMS, OUTSIDE};
 use crate::{path, Trace};
 use elf::ElfInfo;
@@ -82,20 +83,31 @@ pub struct Plan {
     pub volumes: Vec<Mount>,
     pub tmpfs: Vec<String>,
     pub ports: Vec<u16>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RecipeError {
     #[error(
         "{binary} is dynamically linked (loader {loader}; needs {libraries}): a FROM scratch image has no libraries. \
-         Build it static, or pass --with-libs to copy exactly these libraries and the loader into the image"
+         Build it static, or copy exactly these libraries and the loader into the image"
     )]
     Dynamic { binary: String, loader: String, libraries: String },
-    #[error("{0}: docker cannot mount this path (it holds a comma, a colon or a control character); mount a parent directory with --volume")]
+    #[error("{0}: docker cannot mount this path (it holds a comma, a colon or a control character); mount a parent directory instead")]
     Unmountable(String),
     #[error("invalid {what} {value:?}: {why}")]
     Invalid { what: &'static str, value: String, why: &'static str },
+}
+
+impl RecipeError {
+    /// The step that gets past this error, for the front end to word.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            RecipeError::Dynamic { .. } => Some(Remedy::CopyLibraries),
+            RecipeError::Unmountable(_) => Some(Remedy::MountParentDirectory),
+            RecipeError::Invalid { .. } => None,
+        }
+    }
 }
 
 /// Directories under which writes are scratch space: tmpfs, not volumes.
@@ -122,6 +134,75 @@ pub fn check_name(name: &str) -> Result<(), RecipeError> {
 /// look up their sizes before planning.
 pub fn data_files(trace: &Trace) -> Vec<Vec<u8>> {
     copied_files(trace).into_keys().collect()
+}
+
+/// Where the trace ran an executable of this file name from outside the
+/// container (the entrypoint): its path in the image.
+pub fn entrypoint_in_trace(trace: &Trace, file_name: &str) -> Option<Vec<u8>> {
+    trace
+        .executions
+        .keys()
+        .filter_map(|p| path::decode(p).ok())
+        .find(|p| p.rsplit(|&b| b == b'/').next() == Some(file_name.as_bytes()))
+}
+
+/// The libraries and loader the trace saw mapped executable inside the
+/// container, apart from `binary` and the programs it ran: what a dynamic
+/// executable needs in the image (empty when the trace saw none).
+pub fn traced_libraries(trace: &Trace, binary: &[u8]) -> Vec<Vec<u8>> {
+    trace
+        .files
+        .iter()
+        .filter(|(_, u)| u.access.contains(&Access::MmapExec) && !u.outside_root)
+        .filter_map(|(p, _)| path::decode(p).ok())
+        .filter(|p| p != binary && !trace.executions.contains_key(&path::encode(p)))
+        .collect()
+}
+
+/// Where each data file of the trace goes: into the image, or, when larger
+/// than the limit, its directory becomes a volume.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// Container directories to mount instead of copying (given and chosen).
+    pub volumes: BTreeSet<Vec<u8>>,
+    /// Data files not found where the container's files are.
+    pub missing: Vec<Vec<u8>>,
+    pub notes: Vec<Note>,
+}
+
+/// Places the trace's data files. `volumes` are the directories the user
+/// mounts already; `size` tells a file's size where the container's files
+/// are (an error when it is not there); files over `limit` bytes make their
+/// directory a volume.
+pub fn place_data_files(
+    trace: &Trace,
+    binary: &[u8],
+    volumes: BTreeSet<Vec<u8>>,
+    limit: u64,
+    size: impl Fn(&[u8]) -> std::io::Result<u64>,
+) -> Placement {
+    let mut placement = Placement { volumes, ..Placement::default() };
+    for file in data_files(trace) {
+        if file == binary || placement.volumes.iter().any(|v| path::is_under(&file, v)) {
+            continue;
+        }
+        match size(&file) {
+            Ok(bytes) if bytes > limit => {
+                placement.notes.push(
+                    format!(
+                        "{}: over {} MiB, so its directory is a volume",
+                        path::encode(&file),
+                        limit / (1024 * 1024)
+                    )
+                    .into(),
+                );
+                placement.volumes.insert(path::parent(&file).to_vec());
+            }
+            Ok(_) => {}
+            Err(_) => placement.missing.push(file),
+        }
+    }
+    placement
 }
 
 /// Container path -> mode, for every regular file of the trace the image needs.
@@ -247,13 +328,19 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
             .map(|(p, _)| p)
             .collect();
         if !outside_programs.is_empty() {
-            notes.push(format!(
-                "also copied, because the trace shows them run from outside (docker exec): {}",
-                outside_programs.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
-            ));
+            notes.push(
+                format!(
+                    "also copied, because the trace shows them run from outside (docker exec): {}",
+                    outside_programs.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+                )
+                .into(),
+            );
         }
     } else {
-        notes.push("no trace: the image holds only the executable, passwd and group; give --trace to add the data files, mounts and ports it uses".into());
+        notes.push(Note::with_remedy(
+            "no trace: the image holds only the executable, passwd and group, not the data files, mounts and ports it uses",
+            Remedy::GiveTrace,
+        ));
     }
     // Parent directories, root-owned, for every entry.
     let paths: Vec<Vec<u8>> = entries.keys().cloned().collect();
@@ -313,13 +400,46 @@ mod tests {
     }
 
     #[test]
+    fn a_large_data_file_makes_its_directory_a_volume_and_a_missing_one_is_reported() {
+        let trace = Trace::from_json(include_str!("../../../fixtures/traces/worker-files.json")).unwrap();
+        let binary = b"/usr/local/bin/mascot-worker";
+        let fasta = b"/usr/local/mascotnode/sequence/demo/current/demo.fasta";
+        let size = |file: &[u8]| match file {
+            f if f == fasta => Ok(100 << 20),
+            f if f == b"/usr/local/bin/mascot-client" => Err(std::io::ErrorKind::NotFound.into()),
+            _ => Ok(10),
+        };
+        let placement = place_data_files(&trace, binary, BTreeSet::new(), 64 << 20, size);
+        assert_eq!(placement.volumes, BTreeSet::from([b"/usr/local/mascotnode/sequence/demo/current".to_vec()]));
+        assert_eq!(placement.missing, [b"/usr/local/bin/mascot-client".to_vec()]);
+        assert!(placement.notes[0].text.contains("demo.fasta: over 64 MiB"), "{:?}", placement.notes);
+
+        // A file under a given volume is not looked at; a sibling with a longer name is.
+        let given = BTreeSet::from([b"/usr/local/mascotnode/seq".to_vec(), b"/usr/local/mascotnode/sequence".to_vec()]);
+        let placement = place_data_files(&trace, binary, given.clone(), 64 << 20, size);
+        assert_eq!(placement.volumes, given);
+        let given = BTreeSet::from([b"/usr/local/mascotnode/seq".to_vec()]);
+        assert!(!place_data_files(&trace, binary, given, 64 << 20, size).notes.is_empty());
+    }
+
+    #[test]
+    fn the_entrypoint_and_traced_libraries_come_from_the_trace() {
+        let trace = Trace::from_json(include_str!("../../../fixtures/traces/worker-files.json")).unwrap();
+        assert_eq!(entrypoint_in_trace(&trace, "mascot-worker").as_deref(), Some(&b"/usr/local/bin/mascot-worker"[..]));
+        assert_eq!(entrypoint_in_trace(&trace, "worker"), None);
+        // The worker is static: the only executable mappings are the programs themselves.
+        assert!(traced_libraries(&trace, b"/usr/local/bin/mascot-worker").is_empty());
+    }
+
+    #[test]
     fn dynamic_without_libraries_is_refused_with_the_list() {
         let trace = Trace::from_json(include_str!("../../../fixtures/traces/worker-files.json")).unwrap();
         let mut input = worker_input(&trace);
         input.elf.interpreter = Some("/lib64/ld-linux-x86-64.so.2".into());
         input.elf.needed = vec!["libc.so.6".into()];
-        let err = plan(&input).unwrap_err().to_string();
-        assert!(err.contains("needs libc.so.6") && err.contains("--with-libs"), "{err}");
+        let err = plan(&input).unwrap_err();
+        assert!(err.to_string().contains("needs libc.so.6"), "{err}");
+        assert_eq!(err.remedy(), Some(Remedy::CopyLibraries));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 use super::floor::Runtime;
 use super::profile::{scmp_arch, Action, ArchMap, Arg, Op, Profile, Rule};
 use super::{validate, SeccompError};
+use crate::note::Note;
 use crate::trace::{Target, Trace};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,7 +37,7 @@ pub struct Options {
 pub struct Generated {
     pub profile: Profile,
     /// Sentences for the user: what was added, what could not be made tight.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// Syscalls whose arguments the generator turns into conditions.
@@ -56,14 +57,17 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
                 "the {runtime} floor was measured on x86_64; {} of its syscalls do not exist on {arch} and were left out: {}",
                 missing.len(),
                 missing.join(", ")
-            ));
+            ).into());
         }
         if !from_runtime.is_empty() {
-            notes.push(format!(
-                "added {} syscalls that {runtime} makes after installing the filter and before exec: {}",
-                from_runtime.len(),
-                from_runtime.iter().copied().collect::<Vec<_>>().join(", ")
-            ));
+            notes.push(
+                format!(
+                    "added {} syscalls that {runtime} makes after installing the filter and before exec: {}",
+                    from_runtime.len(),
+                    from_runtime.iter().copied().collect::<Vec<_>>().join(", ")
+                )
+                .into(),
+            );
         }
     }
     seen.extend(&from_runtime);
@@ -110,7 +114,8 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
         }
         let values: BTreeSet<u64> = observed(trace, syscall, arg).collect();
         if values.is_empty() {
-            notes.push(format!("{syscall} is allowed with any arguments: the trace recorded none of its values"));
+            notes
+                .push(format!("{syscall} is allowed with any arguments: the trace recorded none of its values").into());
             rules.push(Rule { names: vec![syscall.into()], ..rule(Action::Allow) });
             continue;
         }
@@ -125,16 +130,19 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
     }
 
     if !trace.unknown_syscall_numbers.is_empty() {
-        notes.push(format!(
-            "syscall numbers {:?} have no name on {arch} and stay denied",
-            trace.unknown_syscall_numbers
-        ));
+        notes.push(
+            format!("syscall numbers {:?} have no name on {arch} and stay denied", trace.unknown_syscall_numbers)
+                .into(),
+        );
     }
     if trace.lost_events > 0 {
-        notes.push(format!(
-            "the trace lost {} events: argument values may be missing and the profile may be too tight",
-            trace.lost_events
-        ));
+        notes.push(
+            format!(
+                "the trace lost {} events: argument values may be missing and the profile may be too tight",
+                trace.lost_events
+            )
+            .into(),
+        );
     }
 
     let profile = Profile {

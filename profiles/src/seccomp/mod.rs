@@ -83,7 +83,7 @@ pub struct RenderOptions<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub text: String,
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::Note>,
 }
 
 /// The profile of `trace`, generated and written in the asked form.

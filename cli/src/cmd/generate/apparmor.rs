@@ -4,7 +4,7 @@
 use crate::apparmor_parser;
 use crate::exit;
 use crate::input::read_trace;
-use crate::output::PendingOutput;
+use crate::output::{print_notes, PendingOutput};
 use anyhow::{anyhow, Context, Result};
 use cinch_profiles::apparmor::{self, bane};
 use clap::Args;
@@ -80,9 +80,7 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
         }
         (None, None) => unreachable!("clap requires --trace or --bane"),
     };
-    for note in &notes {
-        eprintln!("cinch: note: {note}");
-    }
+    print_notes(&notes);
     let checked = if is_profile {
         apparmor_parser::check(&text).with_context(|| format!("{} was not written", args.output.display()))?
     } else {

@@ -3,7 +3,7 @@
 
 use crate::exit;
 use crate::input::read_trace;
-use crate::output::PendingOutput;
+use crate::output::{print_notes, PendingOutput};
 use anyhow::{bail, Context, Result};
 use cinch_profiles::userns::{self, SubIdRange};
 use clap::Args;
@@ -80,9 +80,7 @@ pub fn run(args: UsernsArgs) -> Result<u8> {
             output.commit(text.as_bytes())?
         }
     }
-    for note in &artifacts.notes {
-        eprintln!("cinch: note: {note}");
-    }
+    print_notes(&artifacts.notes);
     let uid0 = plan.uids[0].start;
     eprintln!(
         "cinch: wrote {} (daemon.json, subuid, subgid, podman-flags.txt, oci-linux.json, k8s-pod.yaml, setup.sh): \
