@@ -49,7 +49,7 @@ struct RawDefaults {
     gid: Option<u32>,
     node_dir: Option<Spanned<String>>,
     image: Option<Spanned<String>>,
-    port: Option<u16>,
+    port: Option<Spanned<u16>>,
 }
 
 #[derive(Deserialize)]
@@ -99,10 +99,13 @@ pub fn parse(file: &str, text: &str) -> Result<Nodes, ClusterError> {
     let raw: RawNodes =
         toml::from_str(text).map_err(|e| error(e.span().map_or(0, |s| s.start), e.message().trim().to_string()))?;
     let ip = |value: &Spanned<String>, what: &str| -> Result<IpAddr, ClusterError> {
-        value
+        let at = value.span().start;
+        let ip: IpAddr = value
             .get_ref()
             .parse()
-            .map_err(|_| error(value.span().start, format!("{what} {:?} is not an IP address", value.get_ref())))
+            .map_err(|_| error(at, format!("{what} {:?} is not an IP address", value.get_ref())))?;
+        check_host_address(ip).map_err(|why| error(at, format!("{what} {ip}: {why}")))?;
+        Ok(ip)
     };
     let word = |value: &Spanned<String>, what: &str, allowed: &dyn Fn(char) -> bool, max: usize| {
         let v = value.get_ref();
@@ -111,9 +114,12 @@ pub fn parse(file: &str, text: &str) -> Result<Nodes, ClusterError> {
         }
         Ok(v.clone())
     };
-    let host_chars = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    let hostname = |value: &Spanned<String>| {
+        check_hostname(value.get_ref()).map_err(|why| error(value.span().start, why))?;
+        Ok::<_, ClusterError>(value.get_ref().clone())
+    };
     let master = Master {
-        hostname: word(&raw.master.hostname, "hostname", &host_chars, 253)?,
+        hostname: hostname(&raw.master.hostname)?,
         ip: ip(&raw.master.ip, "ip")?,
         vpn_ip: raw.master.vpn_ip.as_ref().map(|v| ip(v, "vpn_ip")).transpose()?,
         ssh_key: check_key(&raw.master.ssh_key).map_err(|m| error(raw.master.ssh_key.span().start, m))?,
@@ -124,16 +130,28 @@ pub fn parse(file: &str, text: &str) -> Result<Nodes, ClusterError> {
         None => "mascot-worker".into(),
     };
     let node_dir = match &d.node_dir {
-        Some(n) if n.get_ref().starts_with('/') => {
-            word(n, "node_dir", &|c| c.is_ascii_alphanumeric() || "/._-".contains(c), 4095)?
+        Some(n) => {
+            let dir = word(n, "node_dir", &|c| c.is_ascii_alphanumeric() || "/._-".contains(c), 4095)?;
+            check_node_dir(&dir).map_err(|why| error(n.span().start, format!("node_dir {dir:?}: {why}")))?;
+            dir
         }
-        Some(n) => return Err(error(n.span().start, "node_dir must be an absolute path".into())),
         None => "/usr/local/mascotnode".into(),
     };
     let image = match &d.image {
-        Some(i) => word(i, "image", &|c| c.is_ascii_alphanumeric() || "/._-:@".contains(c), 255)?,
+        Some(i) => {
+            let image = word(i, "image", &|c| c.is_ascii_alphanumeric() || "/._-:@".contains(c), 255)?;
+            check_image(&image).map_err(|why| error(i.span().start, format!("image {image:?}: {why}")))?;
+            image
+        }
         None => "cinch/mascot-worker:hardened".into(),
     };
+    let port = d.port.as_ref().map_or(5001, |p| *p.get_ref());
+    if port < 1024 {
+        return Err(error(
+            d.port.as_ref().map_or(0, |p| p.span().start),
+            format!("port {port}: ports below 1024 belong to system services (ssh is 22); give 1024-65535"),
+        ));
+    }
     let (uid, gid) = (d.uid.unwrap_or(10001), d.gid.unwrap_or(10001));
     if uid == 0 || gid == 0 {
         return Err(error(0, "the worker's uid and gid must not be 0".into()));
@@ -145,19 +163,117 @@ pub fn parse(file: &str, text: &str) -> Result<Nodes, ClusterError> {
             None => None,
         };
         workers.push(Worker {
-            hostname: word(&w.hostname, "hostname", &host_chars, 253)?,
+            hostname: hostname(&w.hostname)?,
             ip: ip(&w.ip, "ip")?,
             vpn_interface,
             vpn_ip: w.vpn_ip.as_ref().map(|v| ip(v, "vpn_ip")).transpose()?,
         });
-        if workers.iter().filter(|o| o.hostname == w.hostname.get_ref().as_str()).count() > 1 {
+        if workers.iter().filter(|o| o.hostname.eq_ignore_ascii_case(w.hostname.get_ref())).count() > 1 {
             return Err(error(w.hostname.span().start, format!("worker {:?} is listed twice", w.hostname.get_ref())));
         }
     }
     if workers.is_empty() {
         return Err(error(0, "no [[workers]]".into()));
     }
-    Ok(Nodes { master, user, uid, gid, node_dir, image, port: d.port.unwrap_or(5001), workers })
+    Ok(Nodes { master, user, uid, gid, node_dir, image, port, workers })
+}
+
+/// A hostname as RFC 1123 has it: dot-separated labels of 1 to 63 letters,
+/// digits and hyphens, no label starting or ending with a hyphen, at most
+/// 253 characters. It names a directory of the bundle, so this also keeps
+/// `..`, `/` and the empty name out.
+pub fn check_hostname(name: &str) -> Result<(), String> {
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.len() > 253 || !name.split('.').all(label_ok) {
+        return Err(format!(
+            "hostname {name:?} is not a valid hostname (RFC 1123: labels of letters, digits and inner hyphens, joined by dots)"
+        ));
+    }
+    if name.split('.').next_back().is_some_and(|l| l.chars().all(|c| c.is_ascii_digit())) {
+        return Err(format!("hostname {name:?} looks like an address; give the host's name"));
+    }
+    Ok(())
+}
+
+/// An address a node can be reached at and the master be recognised by: not
+/// the unspecified address (it would admit every source in `from=` and
+/// nftables), nor multicast or broadcast.
+fn check_host_address(ip: IpAddr) -> Result<(), &'static str> {
+    let broadcast = matches!(ip, IpAddr::V4(v4) if v4.is_broadcast());
+    if ip.is_unspecified() {
+        Err("the unspecified address stands for every address; give the node's own")
+    } else if ip.is_multicast() || broadcast {
+        Err("a multicast or broadcast address is not one host")
+    } else {
+        Ok(())
+    }
+}
+
+/// The worker's node directory: a normal absolute path of its own, not a
+/// system or shared directory (setup.sh makes it root-owned 0755 and gives
+/// its subdirectories to the worker), and nothing under a world-writable
+/// temporary directory, where another user could plant links.
+fn check_node_dir(dir: &str) -> Result<(), &'static str> {
+    let parts: Vec<&str> = dir.split('/').skip(1).collect();
+    if !dir.starts_with('/') {
+        return Err("must be an absolute path");
+    }
+    if dir.ends_with('/') || parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+        return Err("must be a plain path (no trailing /, no // , . or ..)");
+    }
+    const SHARED: &[&str] = &["tmp", "var/tmp", "dev", "proc", "sys", "run", "boot"];
+    if SHARED.iter().any(|s| crate::path::is_under(dir.as_bytes(), format!("/{s}").as_bytes())) {
+        return Err("is under a system or world-writable directory; give a directory of the worker's own");
+    }
+    const SYSTEM: &[&str] = &[
+        "bin",
+        "etc",
+        "home",
+        "lib",
+        "lib32",
+        "lib64",
+        "libx32",
+        "media",
+        "mnt",
+        "opt",
+        "root",
+        "sbin",
+        "srv",
+        "usr",
+        "var",
+        "usr/bin",
+        "usr/lib",
+        "usr/local",
+        "usr/local/bin",
+        "usr/sbin",
+        "usr/share",
+        "var/lib",
+        "var/log",
+        "var/cache",
+        "var/spool",
+        "var/mail",
+    ];
+    if parts.len() < 2 || SYSTEM.contains(&parts.join("/").as_str()) {
+        return Err("is a system directory; give a directory of the worker's own (e.g. /usr/local/mascotnode)");
+    }
+    Ok(())
+}
+
+/// An image reference docker reads as an image and nothing else: it starts
+/// with a letter or digit (`--privileged` would be an option).
+fn check_image(image: &str) -> Result<(), &'static str> {
+    if !image.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err("must start with a letter or digit (docker would read it as an option)");
+    }
+    if image.contains("..") || image.contains("//") || image.ends_with([':', '@', '/']) {
+        return Err("is not an image reference (registry/name:tag or name@digest)");
+    }
+    Ok(())
 }
 
 /// An OpenSSH public key line: type, base64 blob, optional comment; nothing
@@ -184,6 +300,10 @@ fn check_key(key: &Spanned<String>) -> Result<String, String> {
     }
 }
 
+/// The AppArmor profile the workers' `docker run` asks for (mascot-node-docker),
+/// which a profile given to the bundle must declare.
+pub const APPARMOR_PROFILE: &str = "mascot-worker";
+
 const TEMPLATES: &[(&str, &str)] = &[
     ("authorized_keys", include_str!("../templates/cluster/authorized_keys.hbs")),
     ("nftables.conf", include_str!("../templates/cluster/nftables.conf.hbs")),
@@ -208,6 +328,7 @@ struct View<'a> {
     master_family: &'static str,
     has_seccomp: bool,
     has_apparmor: bool,
+    apparmor_profile: &'static str,
 }
 
 handlebars_helper!(sh_helper: |value: str| shell::quote(value));
@@ -248,6 +369,7 @@ pub fn render(nodes: &Nodes, has_seccomp: bool, has_apparmor: bool) -> Vec<(Stri
                 master_family: if master_addr.is_ipv6() { "ip6" } else { "ip" },
                 has_seccomp,
                 has_apparmor,
+                apparmor_profile: APPARMOR_PROFILE,
             };
             let files = TEMPLATES
                 .iter()
@@ -286,5 +408,38 @@ mod tests {
         assert!(parse("nodes.toml", &bad).unwrap_err().message.contains("hostname"));
         let err = parse("nodes.toml", "[master]\nhostname = \"m\"\n").unwrap_err();
         assert!(err.to_string().starts_with("nodes.toml: line "), "{err}");
+    }
+
+    #[test]
+    fn dangerous_values_are_refused_on_their_line() {
+        let line_of = |needle: &str| NODES.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        let cases: &[(&str, &str, &str)] = &[
+            ("hostname = \"node1\"", "hostname = \"..\"", "not a valid hostname"),
+            ("hostname = \"node1\"", "hostname = \"a/b\"", "not a valid hostname"),
+            ("hostname = \"node1\"", "hostname = \"-x\"", "not a valid hostname"),
+            ("hostname = \"node1\"", "hostname = \"10.0.0.1\"", "looks like an address"),
+            ("hostname = \"node2\"", "hostname = \"NODE1\"", "listed twice"),
+            ("node_dir = \"/usr/local/mascotnode\"", "node_dir = \"/tmp\"", "world-writable"),
+            ("node_dir = \"/usr/local/mascotnode\"", "node_dir = \"/tmp/x\"", "world-writable"),
+            ("node_dir = \"/usr/local/mascotnode\"", "node_dir = \"/etc\"", "system directory"),
+            ("node_dir = \"/usr/local/mascotnode\"", "node_dir = \"/var/lib\"", "system directory"),
+            ("node_dir = \"/usr/local/mascotnode\"", "node_dir = \"/srv/../etc\"", "plain path"),
+            ("node_dir = \"/usr/local/mascotnode\"", "node_dir = \"relative\"", "absolute"),
+            ("image = \"cinch/mascot-worker:hardened\"", "image = \"--privileged\"", "read it as an option"),
+            ("ip = \"192.0.2.10\"", "ip = \"0.0.0.0\"", "unspecified"),
+            ("ip = \"192.0.2.10\"", "ip = \"::\"", "unspecified"),
+            ("ip = \"192.0.2.11\"", "ip = \"255.255.255.255\"", "broadcast"),
+            ("vpn_ip = \"10.8.0.1\"", "vpn_ip = \"224.0.0.1\"", "multicast"),
+            ("port = 5001", "port = 22", "below 1024"),
+        ];
+        for (from, to, why) in cases {
+            let bad = NODES.replacen(from, to, 1);
+            let err = parse("nodes.toml", &bad).expect_err(to);
+            assert!(err.message.contains(why), "{to}: {err}");
+            assert_eq!(err.line, line_of(from), "{to}: {err}");
+        }
+        for good in ["node-1", "n1.example.org", "a"] {
+            assert_eq!(check_hostname(good), Ok(()));
+        }
     }
 }

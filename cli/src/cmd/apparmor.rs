@@ -2,6 +2,7 @@
 
 use crate::apparmor_parser;
 use crate::exit;
+use crate::input::{read_text, SMALL_LIMIT};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -41,7 +42,7 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
 
 fn install(args: InstallArgs) -> Result<u8> {
     let file = &args.profile;
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = read_text(file, SMALL_LIMIT)?;
     let Some(parser) = apparmor_parser::find() else {
         bail!("apparmor_parser is not installed (Debian: apt install apparmor); {} was not loaded", file.display());
     };

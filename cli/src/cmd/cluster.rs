@@ -1,11 +1,15 @@
 //! `cinch cluster`: the Mascot cluster hardening bundle from a node list.
 
+use crate::apparmor_parser;
 use crate::exit;
-use crate::output::PendingOutput;
-use anyhow::{Context, Result};
+use crate::input::{read_text, SMALL_LIMIT};
+use crate::output::OutputDir;
+use anyhow::{anyhow, bail, Context, Result};
 use cinch_profiles::cluster;
+use cinch_profiles::lint::parse::apparmor::Statement;
+use cinch_profiles::seccomp;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 // The help text is clap's, not HTML: `<worker>` is literal.
 #[allow(rustdoc::invalid_html_tags)]
@@ -43,38 +47,25 @@ pub struct ClusterArgs {
 }
 
 pub fn run(args: ClusterArgs) -> Result<u8> {
-    let text = std::fs::read_to_string(&args.nodes).with_context(|| format!("cannot read {}", args.nodes.display()))?;
+    let text = read_text(&args.nodes, SMALL_LIMIT)?;
     let nodes = cluster::parse(&args.nodes.display().to_string(), &text)?;
-    let read = |p: &Option<PathBuf>| -> Result<Option<Vec<u8>>> {
-        p.as_ref().map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))).transpose()
-    };
-    let (seccomp, apparmor) = (read(&args.seccomp)?, read(&args.apparmor)?);
+    let seccomp = args.seccomp.as_deref().map(read_docker_seccomp).transpose()?;
+    let apparmor = args.apparmor.as_deref().map(read_worker_apparmor).transpose()?;
     let bundles = cluster::render(&nodes, seccomp.is_some(), apparmor.is_some());
-    let mut pending = Vec::new();
+    let mut output = OutputDir::new(&args.output)?;
     for (host, files) in &bundles {
-        let dir = args.output.join(host);
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         for (name, body) in files {
-            pending.push((PendingOutput::reserve(&dir.join(name))?, body.as_bytes().to_vec(), dir.join(name)));
+            let script = ["setup.sh", "mascot-node-ctl", "mascot-node-docker"].contains(name);
+            output.add(&format!("{host}/{name}"), body.as_bytes(), script)?;
         }
         if let Some(bytes) = &seccomp {
-            pending.push((PendingOutput::reserve(&dir.join("seccomp.json"))?, bytes.clone(), dir.join("seccomp.json")));
+            output.add(&format!("{host}/seccomp.json"), bytes.clone(), false)?;
         }
         if let Some(bytes) = &apparmor {
-            let path = dir.join("mascot-worker.apparmor");
-            pending.push((PendingOutput::reserve(&path)?, bytes.clone(), path));
+            output.add(&format!("{host}/mascot-worker.apparmor"), bytes.clone(), false)?;
         }
     }
-    for (output, body, path) in pending {
-        let script = ["setup.sh", "mascot-node-ctl", "mascot-node-docker"]
-            .iter()
-            .any(|s| path.file_name().is_some_and(|n| n == *s));
-        if script {
-            output.commit_executable(&body)?
-        } else {
-            output.commit(&body)?
-        }
-    }
+    output.commit()?;
     if seccomp.is_none() {
         eprintln!("cinch: note: no --seccomp: the worker runs under Docker's default seccomp profile");
     }
@@ -84,4 +75,45 @@ pub fn run(args: ClusterArgs) -> Result<u8> {
         args.output.display()
     );
     Ok(exit::OK)
+}
+
+/// The seccomp profile every worker installs for `docker run --security-opt
+/// seccomp=`: it must be a valid profile in Docker's form. The bytes are
+/// copied as given.
+fn read_docker_seccomp(path: &Path) -> Result<Vec<u8>> {
+    let text = read_text(path, SMALL_LIMIT)?;
+    seccomp::load(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let docker_form = serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.get("defaultAction").is_some());
+    if !docker_form {
+        bail!(
+            "{}: not in Docker's form (an object with defaultAction); convert it with cinch generate seccomp --format docker",
+            path.display()
+        );
+    }
+    Ok(text.into_bytes())
+}
+
+/// The AppArmor profile every worker loads and docker runs the worker under:
+/// it must parse, declare `profile mascot-worker` (the name the worker's
+/// docker run asks for), and compile where apparmor_parser is installed.
+fn read_worker_apparmor(path: &Path) -> Result<Vec<u8>> {
+    let text = read_text(path, SMALL_LIMIT)?;
+    let statements = cinch_profiles::lint::parse::apparmor::parse(&text)
+        .map_err(|(pos, why)| anyhow!("{}: line {}: {why}", path.display(), pos.line))?;
+    let declares = statements.iter().any(|s| match s {
+        Statement::Header { text, .. } => {
+            let mut words = text.split_whitespace();
+            words.next() == Some("profile") && words.next() == Some(cluster::APPARMOR_PROFILE)
+        }
+        _ => false,
+    });
+    if !declares {
+        bail!(
+            "{}: declares no `profile {}`, the profile the workers' docker run asks for",
+            path.display(),
+            cluster::APPARMOR_PROFILE
+        );
+    }
+    apparmor_parser::check(&text).with_context(|| format!("{}: apparmor_parser refuses it", path.display()))?;
+    Ok(text.into_bytes())
 }

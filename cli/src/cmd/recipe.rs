@@ -1,8 +1,8 @@
 //! `cinch recipe`: a FROM-scratch image recipe for one executable.
 
 use crate::exit;
-use crate::input::read_trace;
-use crate::output::{print_notes, remedy_text, PendingOutput};
+use crate::input::{read_regular, read_trace, TRACE_LIMIT};
+use crate::output::{print_notes, remedy_text, OutputDir};
 use anyhow::{anyhow, bail, Context, Result};
 use cinch_profiles::recipe::{self, elf, render, Entry, Source, User};
 use cinch_profiles::seccomp::{self, Runtime};
@@ -97,7 +97,7 @@ pub struct RecipeArgs {
 }
 
 pub fn run(args: RecipeArgs) -> Result<u8> {
-    let bytes = std::fs::read(&args.binary).with_context(|| format!("cannot read {}", args.binary.display()))?;
+    let bytes = read_regular(&args.binary, TRACE_LIMIT)?;
     let info = elf::inspect(&bytes).map_err(|e| anyhow!("{}: {e}", args.binary.display()))?;
     let file_name = args.binary.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let name = args.name.clone().unwrap_or_else(|| file_name.to_ascii_lowercase());
@@ -201,18 +201,11 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     texts.push(("rootfs.tar".into(), tarball(&plan.entries, &args.from, None)?));
     texts.push(("rootfs-data.tar".into(), tarball(&plan.entries, &args.from, Some(&binary_path))?));
 
-    std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?;
-    let pending = texts
-        .iter()
-        .map(|(file, body)| Ok((PendingOutput::reserve(&args.output.join(file))?, body)))
-        .collect::<Result<Vec<_>>>()?;
-    for ((output, body), (file, _)) in pending.into_iter().zip(&texts) {
-        if file == "run.sh" {
-            output.commit_executable(body)?
-        } else {
-            output.commit(body)?
-        }
+    let mut output = OutputDir::new(&args.output)?;
+    for (file, body) in texts {
+        output.add(&file, body, file == "run.sh")?;
     }
+    output.commit()?;
     print_notes(&notes);
     eprintln!(
         "cinch: wrote {} ({} entries in rootfs.tar, {}, {}); build it: docker build -f {}/Containerfile -t {} {}",

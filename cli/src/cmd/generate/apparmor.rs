@@ -4,6 +4,7 @@
 use crate::apparmor_parser;
 use crate::exit;
 use crate::input::read_trace;
+use crate::input::{read_text, SMALL_LIMIT};
 use crate::output::{print_notes, PendingOutput};
 use anyhow::{anyhow, Context, Result};
 use cinch_profiles::apparmor::{self, bane};
@@ -60,8 +61,7 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
     let output = PendingOutput::reserve(&args.output)?;
     let (text, notes, is_profile) = match (&args.trace, &args.bane) {
         (_, Some(bane_file)) => {
-            let text =
-                std::fs::read_to_string(bane_file).with_context(|| format!("cannot read {}", bane_file.display()))?;
+            let text = read_text(bane_file, SMALL_LIMIT)?;
             let config = bane::parse(&bane_file.display().to_string(), &text)?;
             (bane::to_profile(&config).render(), Vec::new(), true)
         }

@@ -3,8 +3,9 @@
 
 use crate::exit;
 use crate::input::read_trace;
-use crate::output::{print_notes, PendingOutput};
-use anyhow::{bail, Context, Result};
+use crate::input::{read_text, SMALL_LIMIT};
+use crate::output::{print_notes, OutputDir};
+use anyhow::{bail, Result};
 use cinch_profiles::userns::{self, SubIdRange};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -66,20 +67,11 @@ pub fn run(args: UsernsArgs) -> Result<u8> {
     let options = userns::Options { container_uid: container_uid.into(), container_gid: container_gid.into(), volumes };
     let artifacts = userns::render(&plan, &options, trace.as_ref());
 
-    std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?;
-    // Reserve every file first, so that an unwritable one leaves none half-done.
-    let pending = artifacts
-        .files
-        .iter()
-        .map(|(name, _)| PendingOutput::reserve(&args.output.join(name)))
-        .collect::<Result<Vec<_>>>()?;
-    for (output, (name, text)) in pending.into_iter().zip(&artifacts.files) {
-        if *name == "setup.sh" {
-            output.commit_executable(text.as_bytes())?
-        } else {
-            output.commit(text.as_bytes())?
-        }
+    let mut output = OutputDir::new(&args.output)?;
+    for (name, text) in &artifacts.files {
+        output.add(name, text.as_bytes(), *name == "setup.sh")?;
     }
+    output.commit()?;
     print_notes(&artifacts.notes);
     let uid0 = plan.uids[0].start;
     eprintln!(
@@ -92,11 +84,11 @@ pub fn run(args: UsernsArgs) -> Result<u8> {
 }
 
 fn read_subids(path: &Path) -> Result<Vec<SubIdRange>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(userns::parse_subids(&path.display().to_string(), &text)?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    if !path.exists() {
+        return Ok(Vec::new());
     }
+    let text = read_text(path, SMALL_LIMIT)?;
+    Ok(userns::parse_subids(&path.display().to_string(), &text)?)
 }
 
 fn parse_volume(text: &str) -> Result<(String, String)> {

@@ -1,0 +1,185 @@
+//! Hostile inputs and hostile places to write (issue "Nothing leaks, nothing
+//! escapes"): every attack here is run for real against the built binary,
+//! and each test fails on a cinch that follows the link, reads the FIFO or
+//! writes outside its directory.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{cinch, output_text, require_root, workspace_root};
+
+fn nodes_toml() -> String {
+    std::fs::read_to_string(workspace_root().join("fixtures/cluster/nodes.toml")).unwrap()
+}
+
+/// Every file under `dir`, as relative paths, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            out.push(path.strip_prefix(dir).unwrap().display().to_string());
+            if path.is_dir() && !path.is_symlink() {
+                stack.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A victim directory with a file of known content, and a link to it.
+fn victim_and_link(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let victim = dir.join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    for name in ["sudoers", "subuid", "daemon.json", "Containerfile"] {
+        std::fs::write(victim.join(name), "untouched\n").unwrap();
+    }
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    (victim, link)
+}
+
+fn assert_untouched(victim: &Path) {
+    for name in ["sudoers", "subuid", "daemon.json", "Containerfile"] {
+        assert_eq!(std::fs::read_to_string(victim.join(name)).unwrap(), "untouched\n", "{name} was overwritten");
+    }
+    assert_eq!(listing(victim).len(), 4, "{:?}", listing(victim));
+}
+
+#[test]
+fn a_worker_named_dot_dot_writes_nothing_outside_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let (victim, _) = victim_and_link(dir.path());
+    let nodes = dir.path().join("nodes.toml");
+    std::fs::write(&nodes, nodes_toml().replace("hostname = \"node1\"", "hostname = \"..\"")).unwrap();
+    // -o victim/x: a worker "..", if accepted, would be victim/ itself.
+    let out = cinch().args(["cluster", "--nodes"]).arg(&nodes).arg("-o").arg(victim.join("x")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(output_text(&out).contains("not a valid hostname"), "{}", output_text(&out));
+    assert_untouched(&victim);
+}
+
+#[test]
+fn a_symlinked_output_directory_is_refused_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (victim, link) = victim_and_link(dir.path());
+    let runs: [Vec<std::ffi::OsString>; 2] = [
+        ["generate", "userns", "--user", "cinch", "-o"]
+            .map(Into::into)
+            .into_iter()
+            .chain([link.clone().into()])
+            .collect(),
+        ["cluster", "--nodes"]
+            .map(Into::into)
+            .into_iter()
+            .chain([workspace_root().join("fixtures/cluster/nodes.toml").into(), "-o".into(), link.clone().into()])
+            .collect(),
+    ];
+    for args in runs {
+        let out = cinch().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", output_text(&out));
+        assert!(output_text(&out).contains("is a symbolic link"), "{}", output_text(&out));
+        assert_untouched(&victim);
+    }
+    // A link planted where a worker's subdirectory goes is not followed either.
+    let out_dir = dir.path().join("bundle");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::os::unix::fs::symlink(&victim, out_dir.join("node1")).unwrap();
+    let out = cinch()
+        .args(["cluster", "--nodes"])
+        .arg(workspace_root().join("fixtures/cluster/nodes.toml"))
+        .arg("-o")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert_untouched(&victim);
+    assert_eq!(listing(&out_dir), ["node1"], "nothing of the bundle is named when one part fails");
+}
+
+#[test]
+fn a_full_disk_leaves_no_half_bundle() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("small");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted =
+        Command::new("mount").args(["-t", "tmpfs", "-o", "size=16k"]).arg("tmpfs").arg(&mnt).status().unwrap();
+    assert!(mounted.success());
+    let out = cinch()
+        .args(["cluster", "--nodes"])
+        .arg(workspace_root().join("fixtures/cluster/nodes.toml"))
+        .arg("-o")
+        .arg(mnt.join("bundle"))
+        .output()
+        .unwrap();
+    let left = listing(&mnt);
+    Command::new("umount").arg(&mnt).status().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(output_text(&out).contains("No space left"), "{}", output_text(&out));
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn profiles_copied_into_the_bundle_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let random: Vec<u8> = (0..1000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    std::fs::write(dir.path().join("random.json"), random).unwrap();
+    std::fs::write(dir.path().join("oci.json"), r#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}}}"#)
+        .unwrap();
+    std::fs::write(dir.path().join("other.apparmor"), "profile other flags=(enforce) {\n  /bin/true rix,\n}\n")
+        .unwrap();
+    for (flag, file, why) in [
+        ("--seccomp", "random.json", "not UTF-8"),
+        ("--seccomp", "oci.json", "not in Docker's form"),
+        ("--apparmor", "other.apparmor", "declares no `profile mascot-worker`"),
+    ] {
+        let out_dir = dir.path().join("bundle");
+        let out = cinch()
+            .args(["cluster", "--nodes"])
+            .arg(workspace_root().join("fixtures/cluster/nodes.toml"))
+            .arg(flag)
+            .arg(dir.path().join(file))
+            .arg("-o")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{file}: {}", output_text(&out));
+        assert!(output_text(&out).contains(why), "{file}: {}", output_text(&out));
+        assert!(!out_dir.exists());
+    }
+}
+
+#[test]
+fn fifos_and_devices_given_as_input_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let out_file = dir.path().join("out.json");
+    let runs: [&[&str]; 3] = [
+        &["generate", "seccomp", "--trace", "FIFO", "-o", "OUT"],
+        &["generate", "seccomp", "--trace", "/dev/zero", "-o", "OUT"],
+        &["cluster", "--nodes", "FIFO", "-o", "OUT"],
+    ];
+    for args in runs {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("FIFO", fifo.to_str().unwrap()).replace("OUT", out_file.to_str().unwrap()))
+            .collect();
+        let started = Instant::now();
+        let mut child = cinch().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} hung or passed: {}", output_text(&out));
+        assert!(output_text(&out).contains("not a regular file"), "{}", output_text(&out));
+    }
+}
