@@ -8,7 +8,8 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{cinch, output_text, require_root, workspace_root};
+use support::docker::populate_worker_rootfs;
+use support::{cinch, fixture, output_text, require_root, workspace_root};
 
 fn nodes_toml() -> String {
     std::fs::read_to_string(workspace_root().join("fixtures/cluster/nodes.toml")).unwrap()
@@ -182,4 +183,82 @@ fn fifos_and_devices_given_as_input_are_refused_at_once() {
         assert_eq!(out.status.code(), Some(2), "{args:?} hung or passed: {}", output_text(&out));
         assert!(output_text(&out).contains("not a regular file"), "{}", output_text(&out));
     }
+}
+
+/// The worker's recipe from `rootfs`, into `out`.
+fn recipe_from(rootfs: &Path, out: &Path) -> std::process::Output {
+    cinch()
+        .args(["recipe", "--binary"])
+        .arg(fixture("mascot-worker"))
+        .arg("--trace")
+        .arg(workspace_root().join("fixtures/traces/worker-files.json"))
+        .arg("--from")
+        .arg(rootfs)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// The tar's entries: (path, kind, link target, content).
+fn tar_entries(tar: &Path) -> Vec<(String, tar::EntryType, Option<String>, Vec<u8>)> {
+    let mut archive = tar::Archive::new(std::fs::File::open(tar).unwrap());
+    let mut out = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().display().to_string();
+        let kind = entry.header().entry_type();
+        let link = entry.link_name().unwrap().map(|l| l.display().to_string());
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut body).unwrap();
+        out.push((path, kind, link, body));
+    }
+    out
+}
+
+#[test]
+fn a_recipe_never_packs_a_host_file_a_planted_link_points_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("host-secret");
+    std::fs::write(&secret, "HOST-SECRET-TOKEN\n").unwrap();
+    let rootfs = dir.path().join("rootfs");
+    populate_worker_rootfs(&rootfs);
+    let fasta = rootfs.join("usr/local/mascotnode/sequence/demo/current/demo.fasta");
+    let current = fasta.parent().unwrap().to_path_buf();
+
+    // 1. The file the trace read is now a link to a host file (absolute, and by ..).
+    for target in [secret.clone(), Path::new("../../../../../../../../..").join(secret.strip_prefix("/").unwrap())] {
+        std::fs::remove_file(&fasta).unwrap();
+        std::os::unix::fs::symlink(&target, &fasta).unwrap();
+        let out_dir = dir.path().join("recipe");
+        let out = recipe_from(&rootfs, &out_dir);
+        assert!(out.status.success(), "{}", output_text(&out));
+        let entries = tar_entries(&out_dir.join("rootfs.tar"));
+        assert!(entries.iter().all(|(_, _, _, body)| !String::from_utf8_lossy(body).contains("HOST-SECRET")));
+        let link = entries.iter().find(|(p, ..)| p.ends_with("demo.fasta")).expect("the fasta is an entry");
+        assert_eq!((link.1, link.2.as_deref()), (tar::EntryType::Symlink, target.to_str()), "kept as the link it is");
+        std::fs::remove_dir_all(&out_dir).unwrap();
+    }
+
+    // 2. A directory on the way is a link out of the root: resolved inside it, so the file is missing.
+    std::fs::remove_file(&fasta).unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("demo.fasta"), "HOST-SECRET-TOKEN\n").unwrap();
+    std::fs::remove_dir(&current).unwrap();
+    std::os::unix::fs::symlink(&outside, &current).unwrap();
+    let out_dir = dir.path().join("recipe");
+    let out = recipe_from(&rootfs, &out_dir);
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(output_text(&out).contains("not under"), "{}", output_text(&out));
+    assert!(!out_dir.exists());
+
+    // 3. A FIFO in its place is refused, not waited on.
+    std::fs::remove_file(&current).unwrap();
+    std::fs::create_dir(&current).unwrap();
+    assert!(Command::new("mkfifo").arg(&fasta).status().unwrap().success());
+    let out = recipe_from(&rootfs, &out_dir);
+    assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
+    assert!(output_text(&out).contains("is a FIFO, not a regular file"), "{}", output_text(&out));
+    assert!(!out_dir.exists());
 }

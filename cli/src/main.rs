@@ -11,6 +11,7 @@ mod input;
 mod output;
 mod process;
 mod record;
+mod rootfs;
 mod seccomp_filter;
 mod status;
 

@@ -3,6 +3,7 @@
 use crate::exit;
 use crate::input::{read_regular, read_trace, TRACE_LIMIT};
 use crate::output::{print_notes, remedy_text, OutputDir};
+use crate::rootfs::{Node, Root};
 use anyhow::{anyhow, bail, Context, Result};
 use cinch_profiles::recipe::{self, elf, render, Entry, Source, User};
 use cinch_profiles::seccomp::{self, Runtime};
@@ -120,11 +121,9 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     if cinch_profiles::userns::check_user(&user.name).is_err() {
         bail!("--user {:?}: use lowercase letters, digits, '_' and '-'", user.name);
     }
-    let libraries = if !info.is_static() && args.with_libs {
-        libraries(&info, trace.as_ref(), &args.from, &binary_path)?
-    } else {
-        Vec::new()
-    };
+    let root = Root::open(&args.from)?;
+    let libraries =
+        if !info.is_static() && args.with_libs { libraries(&info, trace.as_ref(), &binary_path)? } else { Vec::new() };
 
     let mut volumes: BTreeSet<Vec<u8>> = BTreeSet::new();
     for v in &args.volume {
@@ -135,7 +134,7 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     }
     let mut notes = Vec::new();
     if let Some(trace) = &trace {
-        let size = |file: &[u8]| std::fs::metadata(host_path(&args.from, file)).map(|m| m.len());
+        let size = |file: &[u8]| root.size(file);
         let placement =
             recipe::place_data_files(trace, &binary_path, volumes, args.volume_over.saturating_mul(1024 * 1024), size);
         if !placement.missing.is_empty() {
@@ -197,9 +196,10 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     for (file, text) in render::render(&view).map_err(|e| anyhow!("cannot render the recipe: {e}"))? {
         texts.push((file.to_string(), text.into_bytes()));
     }
-    texts.push(("MANIFEST".into(), manifest(&plan.entries).into_bytes()));
-    texts.push(("rootfs.tar".into(), tarball(&plan.entries, &args.from, None)?));
-    texts.push(("rootfs-data.tar".into(), tarball(&plan.entries, &args.from, Some(&binary_path))?));
+    let contents = read_contents(&plan.entries, &root)?;
+    texts.push(("MANIFEST".into(), manifest(&contents).into_bytes()));
+    texts.push(("rootfs.tar".into(), tarball(&contents, None)?));
+    texts.push(("rootfs-data.tar".into(), tarball(&contents, Some(&binary_path))?));
 
     let mut output = OutputDir::new(&args.output)?;
     for (file, body) in texts {
@@ -220,28 +220,18 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn host_path(root: &Path, container: &[u8]) -> PathBuf {
-    let relative = container.strip_prefix(b"/").unwrap_or(container);
-    root.join(OsStr::from_bytes(relative))
-}
-
 /// The libraries and loader of a dynamic executable: those the trace saw
 /// mapped (under --from), else DT_NEEDED resolved on this host.
-fn libraries(
-    info: &elf::ElfInfo,
-    trace: Option<&Trace>,
-    from: &Path,
-    binary: &[u8],
-) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+fn libraries(info: &elf::ElfInfo, trace: Option<&Trace>, binary: &[u8]) -> Result<Vec<(Source, Vec<u8>)>> {
     if let Some(trace) = trace {
         let mapped = recipe::traced_libraries(trace, binary);
         if !mapped.is_empty() {
-            return Ok(mapped.into_iter().map(|p| (host_path(from, &p), p)).collect());
+            return Ok(mapped.into_iter().map(|p| (Source::FromRoot(p.clone()), p)).collect());
         }
     }
     let mut out = Vec::new();
     if let Some(loader) = &info.interpreter {
-        out.push((PathBuf::from(loader), loader.as_bytes().to_vec()));
+        out.push((Source::Host(PathBuf::from(loader)), loader.as_bytes().to_vec()));
     }
     let mut queue: Vec<String> = info.needed.clone();
     let mut seen = BTreeSet::new();
@@ -253,11 +243,11 @@ fn libraries(
         let Some(found) = found else {
             bail!("{lib}, needed by the executable, is not in {}", LIBRARY_DIRS.join(", "))
         };
-        let bytes = std::fs::read(&found).with_context(|| format!("cannot read {}", found.display()))?;
+        let bytes = read_regular(&found, TRACE_LIMIT)?;
         if let Ok(lib_info) = elf::inspect(&bytes) {
             queue.extend(lib_info.needed);
         }
-        out.push((found.clone(), found.as_os_str().as_bytes().to_vec()));
+        out.push((Source::Host(found.clone()), found.as_os_str().as_bytes().to_vec()));
     }
     Ok(out)
 }
@@ -274,43 +264,87 @@ const LIBRARY_DIRS: &[&str] = &[
     "/usr/lib",
 ];
 
-fn manifest(entries: &[Entry]) -> String {
+/// What one entry of the image holds, read once for the manifest and both tars.
+enum Content<'a> {
+    Directory(&'a Entry),
+    File(&'a Entry, Vec<u8>),
+    Symlink(&'a Entry, Vec<u8>),
+}
+
+impl Content<'_> {
+    fn entry(&self) -> &Entry {
+        match self {
+            Content::Directory(e) | Content::File(e, _) | Content::Symlink(e, _) => e,
+        }
+    }
+}
+
+/// Every entry's content: text, a host file the user named (the executable,
+/// host libraries), or a file of the container's root read inside it.
+fn read_contents<'a>(entries: &'a [Entry], root: &Root) -> Result<Vec<Content<'a>>> {
+    entries
+        .iter()
+        .map(|e| {
+            Ok(match &e.source {
+                Source::Directory => Content::Directory(e),
+                Source::Text(text) => Content::File(e, text.clone().into_bytes()),
+                Source::Host(host) => Content::File(e, read_regular(host, TRACE_LIMIT)?),
+                Source::FromRoot(container) => match root.read(container)? {
+                    Node::File(bytes) => Content::File(e, bytes),
+                    Node::Symlink(target) => Content::Symlink(e, target),
+                },
+            })
+        })
+        .collect()
+}
+
+fn manifest(contents: &[Content]) -> String {
     let mut out = String::from("# Every entry of rootfs.tar: mode uid:gid path (path in cinch's trace encoding)\n");
-    for e in entries {
-        let kind = if matches!(e.source, Source::Directory) { "d" } else { "-" };
-        out.push_str(&format!("{kind}{:04o} {}:{} {}\n", e.mode, e.uid, e.gid, path::encode(&e.path)));
+    for content in contents {
+        let e = content.entry();
+        let line = match content {
+            Content::Directory(_) => format!("d{:04o} {}:{} {}", e.mode, e.uid, e.gid, path::encode(&e.path)),
+            Content::File(..) => format!("-{:04o} {}:{} {}", e.mode, e.uid, e.gid, path::encode(&e.path)),
+            Content::Symlink(_, target) => {
+                format!("l0777 {}:{} {} -> {}", e.uid, e.gid, path::encode(&e.path), path::encode(target))
+            }
+        };
+        out.push_str(&line);
+        out.push('\n');
     }
     out
 }
 
 /// The image's files as a tar (fixed times, numeric owners), optionally
 /// without one path (the executable, for the from-source variant).
-fn tarball(entries: &[Entry], from: &Path, skip: Option<&[u8]>) -> Result<Vec<u8>> {
+fn tarball(contents: &[Content], skip: Option<&[u8]>) -> Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
-    for e in entries.iter().filter(|e| Some(&e.path[..]) != skip) {
+    for content in contents.iter().filter(|c| Some(&c.entry().path[..]) != skip) {
+        let e = content.entry();
         let mut header = tar::Header::new_gnu();
         header.set_mode(e.mode);
         header.set_uid(e.uid.into());
         header.set_gid(e.gid.into());
         header.set_mtime(0);
         let name = OsStr::from_bytes(e.path.strip_prefix(b"/").unwrap_or(&e.path));
-        let data = match &e.source {
-            Source::Directory => {
+        match content {
+            Content::Directory(_) => {
                 header.set_entry_type(tar::EntryType::Directory);
                 header.set_size(0);
                 builder.append_data(&mut header, name, std::io::empty())?;
-                continue;
             }
-            Source::Text(text) => text.clone().into_bytes(),
-            Source::Host(host) => std::fs::read(host).with_context(|| format!("cannot read {}", host.display()))?,
-            Source::FromRoot(container) => {
-                let host = host_path(from, container);
-                std::fs::read(&host).with_context(|| format!("cannot read {}", host.display()))?
+            Content::File(_, data) => {
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_size(data.len() as u64);
+                builder.append_data(&mut header, name, data.as_slice())?;
             }
-        };
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_size(data.len() as u64);
-        builder.append_data(&mut header, name, data.as_slice())?;
+            Content::Symlink(_, target) => {
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_mode(0o777);
+                header.set_size(0);
+                builder.append_link(&mut header, name, OsStr::from_bytes(target))?;
+            }
+        }
     }
     Ok(builder.into_inner()?)
 }

@@ -63,8 +63,8 @@ pub struct Input<'a> {
     /// Container directories to mount rather than copy (user's `--volume`,
     /// plus the directories of files too large to copy).
     pub volumes: BTreeSet<Vec<u8>>,
-    /// Libraries and loader to copy for a dynamic executable: (host file, path in image).
-    pub libraries: Vec<(std::path::PathBuf, Vec<u8>)>,
+    /// Libraries and loader to copy for a dynamic executable: (where from, path in image).
+    pub libraries: Vec<(Source, Vec<u8>)>,
 }
 
 /// A volume or tmpfs the image's runner mounts, owned by the user when the
@@ -258,8 +258,8 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
         entries.insert(path.clone(), Entry { path, source, mode, uid: owner.0, gid: owner.1 });
     };
     add(input.binary_path.clone(), Source::Host(input.binary.clone()), 0o555, (0, 0));
-    for (host, in_image) in &input.libraries {
-        add(in_image.clone(), Source::Host(host.clone()), 0o555, (0, 0));
+    for (source, in_image) in &input.libraries {
+        add(in_image.clone(), source.clone(), 0o555, (0, 0));
     }
     let name = &input.user.name;
     add(
