@@ -5,6 +5,7 @@
 
 mod support;
 
+use cinch_profiles::lint;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -261,4 +262,122 @@ fn a_recipe_never_packs_a_host_file_a_planted_link_points_to() {
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(output_text(&out).contains("is a FIFO, not a regular file"), "{}", output_text(&out));
     assert!(!out_dir.exists());
+}
+
+/// `cinch lint` of `file` under a 1 GiB address-space limit (the alias bomb
+/// of the issue passed 12 GB), with a safety net of a minute.
+fn lint_limited(file: &Path) -> std::process::Output {
+    lint_limited_args(file, &[])
+}
+
+fn lint_limited_kind(file: &Path, kind: &str) -> std::process::Output {
+    lint_limited_args(file, &["--kind", kind])
+}
+
+fn lint_limited_args(file: &Path, extra: &[&str]) -> std::process::Output {
+    // Output to files: a full pipe must not stall the child while it is watched.
+    let stdout = tempfile::tempfile().unwrap();
+    let stderr = tempfile::tempfile().unwrap();
+    let mut child = Command::new("prlimit")
+        .arg(format!("--as={}", 1u64 << 30))
+        .arg(env!("CARGO_BIN_EXE_cinch"))
+        .args(["lint", "--format", "json"])
+        .args(extra)
+        .arg(file)
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdout(stdout.try_clone().unwrap())
+        .stderr(stderr.try_clone().unwrap())
+        .spawn()
+        .expect("prlimit (util-linux)");
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < support::PATIENCE {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    let read = |mut f: std::fs::File| {
+        let mut bytes = Vec::new();
+        std::io::Seek::rewind(&mut f).unwrap();
+        std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+        bytes
+    };
+    std::process::Output { status, stdout: read(stdout), stderr: read(stderr) }
+}
+
+#[test]
+fn bombs_and_huge_inputs_are_findings_within_a_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bomb = String::from("services:\n  a: &a {image: x, command: [x, x, x, x, x, x, x, x, x]}\n");
+    for (prev, this) in "abcdefgh".chars().zip("bcdefghi".chars()) {
+        bomb.push_str(&format!("  {this}: &{this} [{}]\n", vec![format!("*{prev}"); 9].join(",")));
+    }
+    assert!(bomb.len() < 400, "{}", bomb.len());
+    let under = lint::MAX_INPUT - 16;
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("compose.yaml", bomb, "LINT001"),
+        (
+            "seccomp.json",
+            format!("{{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"x\": \"{}\"}}", "a".repeat(3 << 20)),
+            "LINT004",
+        ),
+        ("deep.json", format!("{}{}", "[".repeat(under / 2), "]".repeat(under / 2)), "LINT001"),
+        ("compose.yml", format!("services: {}{}", "[".repeat(under / 2 - 8), "]".repeat(under / 2 - 8)), "LINT001"),
+        (
+            "wide.json",
+            format!(
+                "{{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{}]}}",
+                vec!["1"; under / 2 - 40].join(",")
+            ),
+            "",
+        ),
+        (
+            "profile.apparmor",
+            format!("profile x {{\n{}{}}}\n", "  ^h {\n".repeat(under / 8), "  }\n".repeat(under / 8)),
+            "",
+        ),
+        ("Dockerfile", format!("FROM scratch\nRUN {}x\n", "a \\\n".repeat(under / 4)), ""),
+        ("run.sh", format!("docker run {} img\n", "$(".repeat(under / 3)), ""),
+    ];
+    for (name, text, rule) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, &text).unwrap();
+        let out = lint_limited(&file);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{name}: {:?} {}", out.status, output_text(&out));
+        if !rule.is_empty() {
+            assert!(String::from_utf8_lossy(&out.stdout).contains(rule), "{name}: {}", output_text(&out));
+        }
+    }
+}
+
+#[test]
+fn lint_never_prints_what_a_link_out_of_the_tree_points_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let secret = dir.path().join("shadow");
+    std::fs::write(&secret, "root:$6$PLANTED-HASH:19000:0:99999:7:::\n").unwrap();
+    std::os::unix::fs::symlink("/proc/self/environ", repo.join("Dockerfile")).unwrap();
+    std::os::unix::fs::symlink(&secret, repo.join("compose.yaml")).unwrap();
+    std::fs::write(repo.join("run.sh"), format!("docker run --security-opt seccomp={} img\n", secret.display()))
+        .unwrap();
+    for args in [vec![repo.clone()], vec![repo.join("Dockerfile")], vec![repo.join("compose.yaml")]] {
+        let out =
+            cinch().arg("lint").args(&args).current_dir(&repo).env("CINCH_PLANTED", "TOKEN-4f1d").output().unwrap();
+        let text = output_text(&out);
+        assert!(!text.contains("TOKEN-4f1d") && !text.contains("PLANTED-HASH"), "{args:?} leaked: {text}");
+        assert!(text.contains("LINT004"), "{args:?}: {text}");
+        assert_eq!(out.status.code(), Some(1), "{text}");
+    }
+    let out = cinch().arg("lint").arg(repo.join("run.sh")).current_dir(&repo).output().unwrap();
+    let text = output_text(&out);
+    assert!(text.contains("outside the tree being linted; not read") && !text.contains("PLANTED-HASH"), "{text}");
+
+    // A FIFO and a device are refused at once, not read.
+    let fifo = repo.join("Dockerfile.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for path in [fifo.as_path(), Path::new("/dev/zero")] {
+        let out = lint_limited_kind(path, "shell");
+        assert_eq!(out.status.code(), Some(1), "{}: {}", path.display(), output_text(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("not a regular file"), "{}", output_text(&out));
+    }
 }

@@ -287,6 +287,16 @@ struct Staging {
     created: Vec<PathBuf>,
 }
 
+/// Writes a report to standard output. A reader that stops early (`| head`)
+/// ends the output quietly rather than with a panic.
+pub fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
+}
+
 /// Prints a generator's notes on stderr, one line each, with the flag that
 /// acts on each remedy.
 pub fn print_notes(notes: &[Note]) {

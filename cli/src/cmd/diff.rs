@@ -2,6 +2,7 @@
 
 use crate::exit;
 use crate::input::read_seccomp_profile;
+use crate::output::print_stdout;
 use anyhow::Result;
 use cinch_profiles::seccomp::diff::{diff, Treatment};
 use clap::Args;
@@ -40,7 +41,7 @@ pub fn run(args: DiffArgs) -> Result<u8> {
     }
     section(&mut out, &format!("only in {b} (the new profile allows or does more):"), "+", &d.added);
     section(&mut out, &format!("only in {a}:"), "-", &d.removed);
-    print!("{out}");
+    print_stdout(&out)?;
     Ok(exit::FINDINGS)
 }
 

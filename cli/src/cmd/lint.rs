@@ -5,7 +5,7 @@
 
 use crate::apparmor_parser::{self, Compiled};
 use crate::exit;
-use crate::output::PendingOutput;
+use crate::output::{print_stdout, PendingOutput};
 use anyhow::{anyhow, bail, Context, Result};
 use cinch_profiles::lint::{self, output, Config, Env, FileLint, Finding, Kind, Linted, Severity};
 use clap::builder::TypedValueParser;
@@ -84,20 +84,21 @@ fn kind_parser() -> impl TypedValueParser<Value = Kind> {
 /// Directories a walk never enters.
 const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
 
-/// A walk skips larger files: no artifact it lints is this big, and images,
-/// archives and build output often are. (A file named on the command line is
-/// always read.)
-const WALK_MAX_BYTES: u64 = 1 << 20;
-
 pub fn run(args: LintArgs) -> Result<u8> {
     let config = read_config(args.config.as_deref())?;
     let output = args.output.as_deref().map(PendingOutput::reserve).transpose()?;
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
 
-    // Every file to lint, named files first, with what decides its kind.
+    // Every file to lint, named files first, with what decides its kind; and
+    // the trees a symbolic link or a reference may lead into.
     let mut queue: Vec<(PathBuf, Source)> = Vec::new();
+    let mut roots: Vec<PathBuf> =
+        std::env::current_dir().ok().and_then(|d| d.canonicalize().ok()).into_iter().collect();
     for path in &paths {
         let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let tree = if meta.is_dir() { Some(path.as_path()) } else { path.parent() };
+        roots
+            .extend(tree.and_then(|t| (if t.as_os_str().is_empty() { Path::new(".") } else { t }).canonicalize().ok()));
         if meta.is_dir() {
             queue.extend(walk(path)?.into_iter().map(|file| (file, Source::Walked)));
         } else {
@@ -115,6 +116,7 @@ pub fn run(args: LintArgs) -> Result<u8> {
         }
     };
     let env = Env { compile_apparmor: parser.as_ref().map(|_| &compile as &lint::Compile) };
+    let env = LintEnv { env, roots };
 
     // In rounds: every queued file not seen yet is linted (on all cores:
     // apparmor_parser takes most of the time), then the seccomp profiles
@@ -132,15 +134,23 @@ pub fn run(args: LintArgs) -> Result<u8> {
             .collect();
         at = queue.len();
         for ((path, _), result) in round.iter().zip(lint_all(&round, &env, workers)) {
-            // None: a walked file of no known kind.
-            let Some((kind, bytes, lint)) = result? else { continue };
+            let (kind, bytes, lint) = match result? {
+                Outcome::Skipped => continue,
+                Outcome::NotRead(finding) => {
+                    extra.push(finding);
+                    continue;
+                }
+                Outcome::Linted(kind, bytes, lint) => (kind, bytes, lint),
+            };
             let shown = show(path);
             for reference in &lint.references {
                 let target = resolve(path, &reference.path);
-                if target.is_file() {
-                    queue.push((target, Source::Reference));
-                } else {
+                if !target.is_file() {
                     extra.push(lint::missing_reference(&shown, reference));
+                } else if !inside(&target, &env.roots) {
+                    extra.push(lint::unfollowed_reference(&shown, reference, "outside the tree being linted"));
+                } else {
+                    queue.push((target, Source::Reference));
                 }
             }
             linted.push(Linted { path: shown, kind, text: String::from_utf8_lossy(&bytes).into_owned(), lint });
@@ -168,7 +178,7 @@ pub fn run(args: LintArgs) -> Result<u8> {
     };
     match output {
         Some(pending) => pending.commit(text.as_bytes())?,
-        None => print!("{text}"),
+        None => print_stdout(&text)?,
     }
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
@@ -190,13 +200,78 @@ enum Source {
     Reference,
 }
 
-/// What linting one file gave: None for a walked file of no known kind.
-type Outcome = Result<Option<(Kind, Vec<u8>, FileLint)>>;
+/// What linting one file gave.
+enum Outcome {
+    /// A walked file of no known kind.
+    Skipped,
+    /// A file not read (LINT004).
+    NotRead(Finding),
+    Linted(Kind, Vec<u8>, FileLint),
+}
+
+/// The linter's environment and the trees lint may read in.
+struct LintEnv<'a> {
+    env: Env<'a>,
+    /// Canonical: the working directory and each named path's tree.
+    roots: Vec<PathBuf>,
+}
+
+/// Whether `path`, resolved, is inside one of `roots`.
+fn inside(path: &Path, roots: &[PathBuf]) -> bool {
+    path.canonicalize().is_ok_and(|real| roots.iter().any(|root| real.starts_with(root)))
+}
+
+/// The bytes of a file lint may read, or why it is not read: a symbolic link
+/// is followed only into `roots`; only a regular file of at most
+/// `lint::MAX_INPUT` bytes is read (a FIFO is refused before it can block).
+fn read_lintable(path: &Path, roots: &[PathBuf]) -> Result<std::result::Result<Vec<u8>, String>> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let link = std::fs::symlink_metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if link.file_type().is_symlink() {
+        match path.canonicalize() {
+            Err(_) => return Ok(Err("a symbolic link to nothing".into())),
+            Ok(real) if !roots.iter().any(|root| real.starts_with(root)) => {
+                return Ok(Err(format!("a symbolic link out of the tree being linted (to {})", real.display())))
+            }
+            Ok(_) => {}
+        }
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let meta = file.metadata().with_context(|| format!("cannot read {}", path.display()))?;
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "not a regular file"
+        };
+        return Ok(Err(format!("{what}, not a regular file")));
+    }
+    let limit = lint::MAX_INPUT as u64;
+    if meta.len() > limit {
+        return Ok(Err(format!("{} bytes, over the {} KiB lint reads", meta.len(), limit >> 10)));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        return Ok(Err(format!("grew past the {} KiB lint reads", limit >> 10)));
+    }
+    Ok(Ok(bytes))
+}
 
 /// Reads, detects and lints `files` on `workers` threads; results in order.
-fn lint_all(files: &[(PathBuf, Source)], env: &Env, workers: usize) -> Vec<Outcome> {
+fn lint_all(files: &[(PathBuf, Source)], env: &LintEnv, workers: usize) -> Vec<Result<Outcome>> {
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Outcome>>> = files.iter().map(|_| Mutex::new(None)).collect();
+    let slots: Vec<Mutex<Option<Result<Outcome>>>> = files.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers.clamp(1, files.len().max(1)) {
             scope.spawn(|| loop {
@@ -216,22 +291,29 @@ fn lint_all(files: &[(PathBuf, Source)], env: &Env, workers: usize) -> Vec<Outco
         .collect()
 }
 
-fn lint_one(path: &Path, source: Source, env: &Env) -> Outcome {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+fn lint_one(path: &Path, source: Source, env: &LintEnv) -> Result<Outcome> {
+    let bytes = match read_lintable(path, &env.roots)? {
+        Ok(bytes) => bytes,
+        // A walked file is reported only if its name says it is one lint checks.
+        Err(_) if matches!(source, Source::Walked) && lint::kind::detect(path, "").is_none() => {
+            return Ok(Outcome::Skipped)
+        }
+        Err(why) => return Ok(Outcome::NotRead(lint::not_read(&show(path), &why))),
+    };
     let kind = match source {
         Source::Named(Some(kind)) => kind,
         Source::Reference => Kind::Seccomp,
         Source::Named(None) | Source::Walked => match lint::kind::detect(path, &String::from_utf8_lossy(&bytes)) {
             Some(kind) => kind,
-            None if matches!(source, Source::Walked) => return Ok(None),
+            None if matches!(source, Source::Walked) => return Ok(Outcome::Skipped),
             None => bail!(
                 "{}: cannot tell what kind of file this is; give --kind (cinch lint --help lists them)",
                 path.display()
             ),
         },
     };
-    let lint = lint::lint_file(kind, &show(path), &bytes, env);
-    Ok(Some((kind, bytes, lint)))
+    let lint = lint::lint_file(kind, &show(path), &bytes, &env.env);
+    Ok(Outcome::Linted(kind, bytes, lint))
 }
 
 fn read_config(explicit: Option<&Path>) -> Result<Config> {
@@ -240,12 +322,16 @@ fn read_config(explicit: Option<&Path>) -> Result<Config> {
         None if Path::new(".cinch.toml").is_file() => PathBuf::from(".cinch.toml"),
         None => return Ok(Config::default()),
     };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Read as strictly as a linted file: a pull request controls it too.
+    let tree = std::env::current_dir()?.canonicalize()?;
+    let bytes = read_lintable(&path, &[tree])?.map_err(|why| anyhow!("{}: not read: {why}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| anyhow!("{}: not UTF-8 text", path.display()))?;
     Ok(lint::config::parse(&text, &path.display().to_string())?)
 }
 
-/// The files under `dir`, sorted, skipping hidden entries, build output,
-/// symlinked directories and files over WALK_MAX_BYTES.
+/// The files under `dir` (and symbolic links to files), sorted, skipping
+/// hidden entries, build output and symlinked directories. Whether each may
+/// be read is [`read_lintable`]'s decision.
 fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -265,11 +351,8 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
             if !SKIPPED_DIRS.contains(&name.as_ref()) {
                 files.extend(walk(&path)?);
             }
-        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
-            let small = std::fs::metadata(&path).is_ok_and(|m| m.len() <= WALK_MAX_BYTES);
-            if small && name != ".cinch.toml" {
-                files.push(path);
-            }
+        } else if (kind.is_file() || (kind.is_symlink() && !path.is_dir())) && name != ".cinch.toml" {
+            files.push(path);
         }
     }
     Ok(files)

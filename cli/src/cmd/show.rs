@@ -2,6 +2,7 @@
 
 use crate::exit;
 use crate::input::read_trace;
+use crate::output::print_stdout;
 use anyhow::Result;
 use cinch_profiles::decode::describe;
 use cinch_profiles::Trace;
@@ -26,7 +27,7 @@ pub struct ShowArgs {
 
 pub fn run(args: ShowArgs) -> Result<u8> {
     let trace = read_trace(&args.trace)?;
-    print!("{}", render(&trace));
+    print_stdout(&render(&trace))?;
     Ok(if trace.lost_events > 0 { exit::FINDINGS } else { exit::OK })
 }
 

@@ -109,14 +109,29 @@ pub struct Finding {
 pub struct Check<'a> {
     path: &'a str,
     findings: Vec<Finding>,
+    /// Findings past MAX_FINDINGS, counted, and where the first was.
+    dropped: usize,
+    first_dropped: Pos,
 }
+
+/// The most findings one file reports: a hostile file with half a million
+/// bad entries gets these and one LINT004 that counts the rest, not a
+/// hundred megabytes of output.
+pub const MAX_FINDINGS: usize = 1000;
 
 impl<'a> Check<'a> {
     pub fn new(path: &'a str) -> Check<'a> {
-        Check { path, findings: Vec::new() }
+        Check { path, findings: Vec::new(), dropped: 0, first_dropped: Pos::START }
     }
 
     pub fn report(&mut self, rule: &'static Rule, pos: Pos, message: impl Into<String>) {
+        if self.findings.len() >= MAX_FINDINGS {
+            if self.dropped == 0 {
+                self.first_dropped = pos;
+            }
+            self.dropped += 1;
+            return;
+        }
         self.findings.push(Finding {
             path: self.path.to_string(),
             pos,
@@ -127,7 +142,21 @@ impl<'a> Check<'a> {
         });
     }
 
-    pub fn into_findings(self) -> Vec<Finding> {
+    pub fn into_findings(mut self) -> Vec<Finding> {
+        if self.dropped > 0 {
+            let rule = &crate::lint::rules::general::not_read::RULE;
+            self.findings.push(Finding {
+                path: self.path.to_string(),
+                pos: self.first_dropped,
+                rule: rule.id,
+                name: rule.name,
+                severity: rule.severity,
+                message: format!(
+                    "{} more findings from here on are not reported (at most {MAX_FINDINGS} a file)",
+                    self.dropped
+                ),
+            });
+        }
         self.findings
     }
 }

@@ -26,7 +26,7 @@ pub use kind::Kind;
 
 use crate::subid::SubIdRange;
 use parse::tree::Node;
-use rules::general::{bad_suppression, missing_reference, unparsable};
+use rules::general::{bad_suppression, missing_reference, not_read, unparsable};
 
 /// Compiles an AppArmor profile: Err with the parser's message when it refuses it.
 pub type Compile = dyn Fn(&str) -> Result<(), ParserRefusal> + Sync;
@@ -63,10 +63,19 @@ pub struct FileLint {
     pub subids: Option<Vec<SubIdRange>>,
 }
 
+/// The largest file lint reads: bigger ones are a LINT004 finding, so that
+/// no input makes lint's memory or time grow without bound.
+pub const MAX_INPUT: usize = 1 << 20;
+
 /// Lints one file of `kind`. Never fails: what cannot be parsed is a finding.
 pub fn lint_file(kind: Kind, path: &str, bytes: &[u8], env: &Env) -> FileLint {
     let mut out = FileLint::default();
     let mut c = Check::new(path);
+    if bytes.len() > MAX_INPUT {
+        out.findings =
+            vec![not_read(path, &format!("{} bytes, over the {} KiB lint reads", bytes.len(), MAX_INPUT >> 10))];
+        return out;
+    }
     match std::str::from_utf8(bytes) {
         Err(e) => {
             let pos = position_of(bytes, e.valid_up_to());
@@ -171,6 +180,20 @@ fn position_of(bytes: &[u8], offset: usize) -> Pos {
 pub fn missing_reference(path: &str, reference: &Reference) -> Finding {
     let mut c = Check::new(path);
     c.report(&missing_reference::RULE, reference.pos, format!("seccomp profile {} not found", reference.path));
+    c.into_findings().remove(0)
+}
+
+/// A referenced file that exists but is not followed, and why.
+pub fn unfollowed_reference(path: &str, reference: &Reference, why: &str) -> Finding {
+    let mut c = Check::new(path);
+    c.report(&missing_reference::RULE, reference.pos, format!("seccomp profile {} is {why}; not read", reference.path));
+    c.into_findings().remove(0)
+}
+
+/// A file that was not read, and why (a link out of the tree, a special file, too large).
+pub fn not_read(path: &str, why: &str) -> Finding {
+    let mut c = Check::new(path);
+    c.report(&not_read::RULE, Pos::START, format!("not read: {why}"));
     c.into_findings().remove(0)
 }
 

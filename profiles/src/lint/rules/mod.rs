@@ -18,6 +18,7 @@ pub fn all() -> Vec<&'static Rule> {
         &general::unparsable::RULE,
         &general::bad_suppression::RULE,
         &general::missing_reference::RULE,
+        &general::not_read::RULE,
         &apparmor::does_not_compile::RULE,
         &userns::remap_user_without_range::RULE,
     ];

@@ -2,4 +2,5 @@
 
 pub mod bad_suppression;
 pub mod missing_reference;
+pub mod not_read;
 pub mod unparsable;
