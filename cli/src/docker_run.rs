@@ -94,7 +94,7 @@ impl DockerRun {
     pub fn is_unconfined(&self) -> bool {
         let (options, _) = self.options();
         options.iter().any(|o| {
-            o.name == "--privileged"
+            (o.name == "--privileged" && cinch_profiles::docker_cli::flag_is_on(o.value.as_deref()))
                 || (o.name == "--security-opt"
                     && matches!(o.value.as_deref(), Some("seccomp=unconfined" | "seccomp:unconfined")))
         })

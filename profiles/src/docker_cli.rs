@@ -97,6 +97,15 @@ pub fn run_options<S: AsRef<str>>(words: &[S]) -> (Vec<RunOption>, usize) {
     (options, i.min(words.len()))
 }
 
+/// Whether a boolean flag is on: `--privileged` alone or with a true value
+/// (`=true`, `=1`, `=t`, as the docker client's flag parsing has it).
+pub fn flag_is_on(value: Option<&str>) -> bool {
+    match value {
+        None => true,
+        Some(v) => matches!(v, "1" | "t" | "T" | "TRUE" | "true" | "True"),
+    }
+}
+
 fn valued(name: String, value: Option<String>, word: usize, value_is_next_word: bool) -> RunOption {
     RunOption { name, value, word, value_is_next_word }
 }

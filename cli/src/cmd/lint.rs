@@ -342,7 +342,8 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
     for entry in entries {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') && name != ".cinch.toml" {
+        // Hidden entries are skipped, but for .github (its workflows run docker).
+        if name.starts_with('.') && name != ".cinch.toml" && name != ".github" {
             continue;
         }
         let path = entry.path();

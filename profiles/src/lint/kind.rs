@@ -18,10 +18,12 @@ pub enum Kind {
     Compose,
     /// A shell script or text with `docker run` lines.
     Shell,
+    /// A GitHub Actions workflow: its steps' `run:` scripts are shell.
+    Workflow,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Seccomp,
         Kind::Oci,
         Kind::Apparmor,
@@ -30,6 +32,7 @@ impl Kind {
         Kind::Dockerfile,
         Kind::Compose,
         Kind::Shell,
+        Kind::Workflow,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Kind {
             Kind::Dockerfile => "dockerfile",
             Kind::Compose => "compose",
             Kind::Shell => "shell",
+            Kind::Workflow => "workflow",
         }
     }
 
@@ -51,7 +55,7 @@ impl Kind {
 
     /// Whether the format has `#` comments (and so inline suppressions).
     pub fn has_comments(self) -> bool {
-        matches!(self, Kind::Apparmor | Kind::Dockerfile | Kind::Compose | Kind::Shell)
+        matches!(self, Kind::Apparmor | Kind::Dockerfile | Kind::Compose | Kind::Shell | Kind::Workflow)
     }
 }
 
@@ -77,6 +81,10 @@ pub fn detect(path: &Path, text: &str) -> Option<Kind> {
         || extension == "containerfile"
     {
         return Some(Kind::Dockerfile);
+    }
+    let in_workflows = path.parent().is_some_and(|dir| dir.ends_with(".github/workflows"));
+    if in_workflows && matches!(extension.as_str(), "yaml" | "yml") {
+        return Some(Kind::Workflow);
     }
     if name == "subuid" || name == "subgid" {
         return Some(Kind::Subid);
@@ -104,7 +112,9 @@ pub fn detect(path: &Path, text: &str) -> Option<Kind> {
         return text.lines().any(|l| l.starts_with("services:")).then_some(Kind::Compose);
     }
     let shell_name = matches!(extension.as_str(), "sh" | "bash") || text.starts_with("#!");
-    let has_run = text.contains("docker run") || text.contains("docker container run") || text.contains("podman run");
+    let has_run = ["docker run", "docker create", "docker container run", "docker container create", "podman run"]
+        .iter()
+        .any(|command| text.contains(command));
     if has_run || (shell_name && text.starts_with("#!") && text.lines().next().is_some_and(|l| l.contains("sh"))) {
         return Some(Kind::Shell);
     }

@@ -157,7 +157,36 @@ fn lint_text(kind: Kind, text: &str, env: &Env, c: &mut Check, out: &mut FileLin
                 lint_run(&run_config::from_run_line(&line), c, out);
             }
         }
+        Kind::Workflow => {
+            let root = match parse::yaml::parse(text) {
+                Ok(root) => root,
+                Err(e) => return c.report(&unparsable::RULE, e.pos, format!("not valid YAML: {}", e.message)),
+            };
+            for (script, first_line) in workflow_scripts(&root) {
+                for mut line in parse::shell::run_lines(script) {
+                    let shift = |pos: &mut Pos| pos.line += first_line - 1;
+                    shift(&mut line.pos);
+                    line.args.iter_mut().for_each(|w| shift(&mut w.pos));
+                    lint_run(&run_config::from_run_line(&line), c, out);
+                }
+            }
+        }
     }
+}
+
+/// Each step's `run:` script of a workflow, with the line its text starts on
+/// (the line after `run: |` for a block).
+fn workflow_scripts(root: &Node) -> Vec<(&str, usize)> {
+    let mut scripts = Vec::new();
+    for job in root.get("jobs").map(Node::members).unwrap_or_default() {
+        for step in job.value.get("steps").map(Node::items).unwrap_or_default() {
+            let Some(run) = step.member("run") else { continue };
+            let Some(script) = run.value.as_str() else { continue };
+            let block = run.value.pos.line == run.key_pos.line && script.contains('\n');
+            scripts.push((script, run.value.pos.line + usize::from(block)));
+        }
+    }
+    scripts
 }
 
 fn lint_run(run: &run_config::RunConfig, c: &mut Check, out: &mut FileLint) {
@@ -348,5 +377,56 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The blind spots an attacker would use (issue "Nothing leaks"), each
+    /// with the rule that must now see it, and the false positive that must not fire.
+    #[test]
+    fn blind_spots_are_seen() {
+        let ids = |kind: Kind, path: &str, text: &str| -> Vec<&'static str> {
+            lint_file(kind, path, text.as_bytes(), &Env::default()).findings.iter().map(|f| f.rule).collect()
+        };
+        let shell = |text: &str| ids(Kind::Shell, "run.sh", text);
+        for line in
+            ["docker run $OPTS img", "docker run \"$@\" img", "docker run $(opts) img", "eval \"docker run $OPTS img\""]
+        {
+            assert!(shell(line).contains(&"RUN011"), "{line}: {:?}", shell(line));
+        }
+        assert!(shell("eval docker run --privileged img").contains(&"RUN001"));
+        assert!(shell("sh -c 'docker run --privileged img'").contains(&"RUN001"));
+        assert!(shell("docker create --privileged img").contains(&"RUN001"));
+        assert!(shell("docker container create --privileged img").contains(&"RUN001"));
+        assert!(!shell("docker run --privileged=false img").contains(&"RUN001"));
+        assert!(shell("docker run --privileged=true img").contains(&"RUN001"));
+
+        let compose = "x-common: &common\n  privileged: true\nservices:\n  worker:\n    <<: *common\n    image: w\n";
+        assert!(ids(Kind::Compose, "compose.yaml", compose).contains(&"RUN001"));
+
+        let dockerfile = "FROM scratch\nARG UID=0\nUSER ${UID}\nENTRYPOINT [\"/w\"]\n";
+        assert!(ids(Kind::Dockerfile, "Dockerfile", dockerfile).contains(&"DF001"));
+        let dockerfile = "ARG UID=0\nFROM scratch\nARG UID\nENV G=0\nUSER $UID:$G\n";
+        assert!(ids(Kind::Dockerfile, "Dockerfile", dockerfile).contains(&"DF001"));
+        let dockerfile = "FROM scratch\nARG UID=10001\nUSER ${UID}\n";
+        assert!(!ids(Kind::Dockerfile, "Dockerfile", dockerfile).contains(&"DF001"));
+
+        let seccomp = |args: &str| {
+            let text = format!(
+                "{{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{{\"names\": [\"bpf\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{args}]}}]}}"
+            );
+            ids(Kind::Seccomp, "seccomp.json", &text)
+        };
+        assert!(seccomp(r#"{"index": 0, "value": 0, "op": "SCMP_CMP_GE"}"#).contains(&"SEC002"));
+        assert!(seccomp(r#"{"index": 0, "value": 0, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}"#).contains(&"SEC002"));
+        assert!(seccomp(
+            r#"{"index": 1, "value": 5, "op": "SCMP_CMP_EQ"}, {"index": 1, "value": 0, "op": "SCMP_CMP_GE"}"#
+        )
+        .contains(&"SEC002"));
+        assert!(!seccomp(r#"{"index": 0, "value": 5, "op": "SCMP_CMP_EQ"}"#).contains(&"SEC002"));
+
+        let workflow = "on: push\njobs:\n  build:\n    steps:\n      - run: |\n          echo hi\n          docker run --privileged img\n";
+        let linted = lint_file(Kind::Workflow, ".github/workflows/ci.yml", workflow.as_bytes(), &Env::default());
+        let privileged = linted.findings.iter().find(|f| f.rule == "RUN001").expect("RUN001 in the workflow");
+        assert_eq!(privileged.pos.line, 7);
+        assert_eq!(kind::detect(std::path::Path::new("repo/.github/workflows/ci.yml"), ""), Some(Kind::Workflow));
     }
 }

@@ -5,7 +5,7 @@
 use super::finding::Pos;
 use super::parse::shell::{RunLine, Word};
 use super::parse::tree::Node;
-use crate::docker_cli::run_options;
+use crate::docker_cli::{flag_is_on, run_options};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunConfig {
@@ -23,6 +23,9 @@ pub struct RunConfig {
     pub devices: Vec<(String, Pos)>,
     /// Published ports as written; `-P` is "(all exposed ports)".
     pub ports: Vec<(String, Pos)>,
+    /// Shell expansions (`$OPTS`, `"$@"`, `$(...)`) where options go: what
+    /// they add cannot be checked.
+    pub unchecked: Vec<(String, Pos)>,
 }
 
 impl RunConfig {
@@ -59,7 +62,17 @@ pub fn from_run_line(line: &RunLine) -> RunConfig {
     let mut config = RunConfig { pos: line.pos, ..RunConfig::default() };
     let args = &line.args;
     let words: Vec<&str> = args.iter().map(|w| w.text.as_str()).collect();
-    let (options, _image) = run_options(&words);
+    let (options, image) = run_options(&words);
+    // A shell expansion where an option or the image goes can add any option.
+    let expands = |w: &str| w.contains('$') || w.contains('`');
+    for option in &options {
+        if expands(&option.name) {
+            config.unchecked.push((option.name.clone(), args[option.word].pos));
+        }
+    }
+    if let Some(word) = args.get(image).filter(|w| expands(&w.text)) {
+        config.unchecked.push((word.text.clone(), word.pos));
+    }
     for option in options {
         let word = &args[option.word];
         let value_pos =
@@ -70,10 +83,11 @@ pub fn from_run_line(line: &RunLine) -> RunConfig {
 }
 
 fn apply(config: &mut RunConfig, name: &str, value: Option<&str>, word: &Word, value_pos: Pos) {
+    let on = flag_is_on(value);
     let value = value.unwrap_or("");
     match name {
-        "--privileged" => config.privileged = Some(word.pos),
-        "--publish-all" | "-P" => config.ports.push(("-P (every exposed port)".into(), word.pos)),
+        "--privileged" if on => config.privileged = Some(word.pos),
+        "--publish-all" | "-P" if on => config.ports.push(("-P (every exposed port)".into(), word.pos)),
         "--security-opt" => config.security_opts.push((value.to_string(), value_pos)),
         "--cap-add" => config.cap_add.extend(value.split(',').map(|c| (c.to_string(), value_pos))),
         "--cap-drop" => config.cap_drop.extend(value.split(',').map(|c| (c.to_string(), value_pos))),

@@ -11,7 +11,7 @@ pub struct Word {
     pub pos: Pos,
 }
 
-/// A `docker run` found in the text.
+/// A `docker run` (or `create`) found in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunLine {
     /// Where `docker` is.
@@ -20,25 +20,63 @@ pub struct RunLine {
     pub args: Vec<Word>,
 }
 
-/// Every `docker run`, `docker container run` and `podman run` in `text`.
+/// How deep `eval` and `sh -c` strings are read again (hostile input).
+const MAX_NESTING: usize = 4;
+
+/// Every `docker run`, `docker create`, their `docker container` forms and
+/// podman's in `text`, also inside `eval ...` and `sh -c '...'` strings
+/// (whose words then point at the string).
 pub fn run_lines(text: &str) -> Vec<RunLine> {
-    commands(text).into_iter().filter_map(|words| run_line(&words)).collect()
+    let mut out = Vec::new();
+    collect(text, None, 0, &mut out);
+    out
+}
+
+fn collect(text: &str, at: Option<Pos>, depth: usize, out: &mut Vec<RunLine>) {
+    for words in commands(text) {
+        if let Some((inner, pos)) = nested_text(&words) {
+            if depth < MAX_NESTING {
+                collect(&inner, Some(at.unwrap_or(pos)), depth + 1, out);
+            }
+            continue;
+        }
+        if let Some(mut line) = run_line(&words) {
+            if let Some(pos) = at {
+                line.pos = pos;
+                line.args.iter_mut().for_each(|w| w.pos = pos);
+            }
+            out.push(line);
+        }
+    }
+}
+
+/// The text an `eval` or `sh -c` runs, and where it is written.
+fn nested_text(words: &[Word]) -> Option<(String, Pos)> {
+    let i = words.iter().position(|w| !is_prefix(&w.text))?;
+    let program = words[i].text.rsplit('/').next().unwrap_or("");
+    match program {
+        "eval" if words.len() > i + 1 => {
+            let text = words[i + 1..].iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+            Some((text, words[i + 1].pos))
+        }
+        "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" => {
+            let c = words[i + 1..].iter().position(|w| w.text == "-c")? + i + 1;
+            words.get(c + 1).map(|w| (w.text.clone(), w.pos))
+        }
+        _ => None,
+    }
+}
+
+/// Words that may precede the program: VAR=value, sudo, exec, command...
+fn is_prefix(t: &str) -> bool {
+    let assignment = t
+        .split_once('=')
+        .is_some_and(|(name, _)| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    assignment || matches!(t, "sudo" | "exec" | "command" | "nohup" | "time" | "env")
 }
 
 fn run_line(words: &[Word]) -> Option<RunLine> {
-    // Skip what may precede the program: VAR=value, sudo, exec, command.
-    let mut i = 0;
-    while let Some(word) = words.get(i) {
-        let t = word.text.as_str();
-        let assignment = t
-            .split_once('=')
-            .is_some_and(|(name, _)| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        if assignment || matches!(t, "sudo" | "exec" | "command" | "nohup" | "time" | "env") {
-            i += 1;
-        } else {
-            break;
-        }
-    }
+    let i = words.iter().position(|w| !is_prefix(&w.text))?;
     let program = words.get(i)?;
     let name = program.text.rsplit('/').next().unwrap_or("");
     if name != "docker" && name != "podman" {
@@ -55,8 +93,8 @@ fn run_line(words: &[Word]) -> Option<RunLine> {
         }
     }
     let run_at = match (words.get(j).map(|w| w.text.as_str()), words.get(j + 1).map(|w| w.text.as_str())) {
-        (Some("run"), _) => j,
-        (Some("container"), Some("run")) => j + 1,
+        (Some("run" | "create"), _) => j,
+        (Some("container"), Some("run" | "create")) => j + 1,
         _ => return None,
     };
     Some(RunLine { pos: program.pos, args: words[run_at + 1..].to_vec() })
@@ -168,5 +206,16 @@ mod tests {
         assert_eq!(texts, ["--rm", "-p", "5001:5001", "$IMAGE", "a b"]);
         assert_eq!(runs[0].args[1].pos, Pos::new(5, 3));
         assert_eq!(runs[1].args[0].text, "x");
+    }
+
+    #[test]
+    fn create_eval_and_sh_c_are_read() {
+        let text = "docker create --privileged a\neval docker run --privileged b\nsh -c 'docker container create -v /:/h c'\neval \"$CMD\"\n";
+        let runs = run_lines(text);
+        let images: Vec<&str> = runs.iter().map(|r| r.args.last().unwrap().text.as_str()).collect();
+        assert_eq!(images, ["a", "b", "c"]);
+        assert_eq!(runs[1].pos, Pos::new(2, 6), "an eval's words point at its string");
+        let nested = format!("{}docker run x{}", "sh -c \"".repeat(50), "\"".repeat(50));
+        assert!(run_lines(&nested).len() <= 1);
     }
 }

@@ -9,6 +9,7 @@ pub mod no_cap_drop_all;
 pub mod no_new_privileges;
 pub mod port_all_addresses;
 pub mod privileged;
+pub mod unchecked_expansion;
 pub mod unconfined_apparmor;
 pub mod unconfined_seccomp;
 
@@ -28,6 +29,7 @@ pub static RULES: &[RunRule] = &[
     (&host_mount::RULE, host_mount::check),
     (&device::RULE, device::check),
     (&port_all_addresses::RULE, port_all_addresses::check),
+    (&unchecked_expansion::RULE, unchecked_expansion::check),
 ];
 
 /// Where `docker run` or the service is, for findings about what is missing.

@@ -67,9 +67,33 @@ impl Entry<'_> {
         self.action.and_then(Node::as_str).unwrap_or("")
     }
 
-    /// Allows its calls with no condition on the arguments.
+    /// Allows its calls with no condition on the arguments that filters
+    /// anything: none, conditions that every value meets (`arg0 >= 0`,
+    /// `MASKED_EQ 0, 0`), or, where runc ORs them (two conditions on one
+    /// argument), one such condition.
     pub fn allows_unfiltered(&self) -> bool {
-        allows(self.action_str()) && self.args.is_empty() && !self.needs_capability
+        if !allows(self.action_str()) || self.needs_capability {
+            return false;
+        }
+        let indices: Vec<Option<u64>> = self.args.iter().map(|a| a.get("index").and_then(Node::as_u64)).collect();
+        let ored = indices.iter().enumerate().any(|(i, index)| index.is_some() && indices[..i].contains(index));
+        if ored {
+            self.args.iter().any(always_true)
+        } else {
+            self.args.iter().all(always_true)
+        }
+    }
+}
+
+/// Whether every argument value meets this condition (comparisons are of
+/// unsigned 64-bit values, as libseccomp makes them).
+pub fn always_true(condition: &Node) -> bool {
+    let value = condition.get("value").and_then(Node::as_u64);
+    let value_two = condition.get("valueTwo").and_then(Node::as_u64).unwrap_or(0);
+    match (condition.get("op").and_then(Node::as_str), value) {
+        (Some("SCMP_CMP_GE"), Some(0)) | (Some("SCMP_CMP_LE"), Some(u64::MAX)) => true,
+        (Some("SCMP_CMP_MASKED_EQ"), Some(0)) => value_two == 0,
+        _ => false,
     }
 }
 
