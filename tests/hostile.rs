@@ -381,3 +381,55 @@ fn lint_never_prints_what_a_link_out_of_the_tree_points_to() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("not a regular file"), "{}", output_text(&out));
     }
 }
+
+/// `cinch run --seccomp PROFILE -- mkdir -m MODE DIR`: (exit code, stderr).
+fn mkdir_under(profile: &str, dir: &Path, mode: &str) -> (Option<i32>, String) {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = dir.join(format!("profile-{n}.json"));
+    std::fs::write(&file, profile).unwrap();
+    let target = dir.join(format!("made-{n}"));
+    let out =
+        cinch().args(["run", "--seccomp"]).arg(&file).args(["--", "mkdir", "-m", mode]).arg(&target).output().unwrap();
+    (out.status.code(), output_text(&out))
+}
+
+#[test]
+fn cinch_run_applies_includes_excludes_and_or_conditions_as_docker_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let deny_mkdir = |filter: &str, args: &str| {
+        format!(
+            r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", {filter} "args": [{args}]}}, {{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}}]}}"#
+        )
+    };
+    // Rules that apply here (amd64 or arm64, any kernel since 3.0, s390x excluded) deny mkdir.
+    for filter in [
+        r#""includes": {"arches": ["amd64", "arm64"]},"#,
+        r#""excludes": {"arches": ["s390x"]},"#,
+        r#""includes": {"minKernel": "3.0"},"#,
+    ] {
+        let (code, text) = mkdir_under(&deny_mkdir(filter, ""), dir.path(), "0755");
+        assert_eq!(code, Some(1), "{filter}: mkdir must be denied: {text}");
+        assert!(text.contains("Operation not permitted"), "{text}");
+    }
+    // Rules that do not apply here leave mkdir alone.
+    for filter in [r#""includes": {"arches": ["s390x"]},"#, r#""includes": {"minKernel": "99.0"},"#] {
+        let (code, text) = mkdir_under(&deny_mkdir(filter, ""), dir.path(), "0755");
+        assert_eq!(code, Some(0), "{filter}: {text}");
+    }
+    // Two conditions on one argument are ORed (runc splits them): either mode is denied.
+    let modes = r#"{"index": 1, "value": 448, "op": "SCMP_CMP_EQ"}, {"index": 1, "value": 493, "op": "SCMP_CMP_EQ"},
+                   {"index": 2, "value": 448, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 493, "op": "SCMP_CMP_EQ"}"#;
+    for mode in ["0700", "0755"] {
+        let (code, text) = mkdir_under(&deny_mkdir("", modes), dir.path(), mode);
+        assert_eq!(code, Some(1), "mode {mode} must be denied: {text}");
+    }
+    let (code, text) = mkdir_under(&deny_mkdir("", modes), dir.path(), "0750");
+    assert_eq!(code, Some(0), "{text}");
+
+    // A profile without execve is refused before anything runs, with the reason.
+    let no_exec = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]}"#;
+    let (code, text) = mkdir_under(no_exec, dir.path(), "0755");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("does not allow execve"), "{text}");
+}

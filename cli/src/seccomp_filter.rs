@@ -11,6 +11,7 @@
 //! because installing a filter takes prctl and seccomp, which it denies.
 
 use anyhow::{bail, Context, Result};
+use cinch_profiles::seccomp::profile::RuleEnv;
 use cinch_profiles::seccomp::{Action, Op, Profile};
 use cinch_profiles::Arch;
 use seccompiler::{
@@ -24,7 +25,31 @@ pub struct Compiled {
     pub notes: Vec<cinch_profiles::Note>,
 }
 
-pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
+/// This process's [`RuleEnv`]: the command `cinch run` starts keeps cinch's
+/// bounding capabilities, on this kernel.
+pub fn rule_env(arch: Arch) -> Result<RuleEnv> {
+    let status = std::fs::read_to_string("/proc/self/status").context("cannot read /proc/self/status")?;
+    let bounding = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .context("/proc/self/status has no CapBnd")?;
+    let caps = cinch_profiles::apparmor::CAPABILITIES
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| bounding & (1 << bit) != 0)
+        .map(|(_, name)| format!("CAP_{}", name.to_ascii_uppercase()))
+        .collect();
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let kernel = cinch_profiles::seccomp::profile::parse_kernel(&release).unwrap_or((0, 0));
+    Ok(RuleEnv { arch, caps, kernel })
+}
+
+/// Compiles `profile` as Docker would load it in `env`: rules whose
+/// `includes`/`excludes` do not hold there are left out, and conditions on
+/// one argument are ORed, as runc does.
+pub fn compile(profile: &Profile, env: &RuleEnv) -> Result<Compiled> {
+    let arch = env.arch;
     let target = match arch {
         Arch::X86_64 => TargetArch::x86_64,
         Arch::Aarch64 => TargetArch::aarch64,
@@ -40,37 +65,9 @@ pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
     let mut groups: BTreeMap<String, (SeccompAction, Rules)> = BTreeMap::new();
     let mut every = Rules::default();
     let mut elsewhere = 0;
-    for rule in &profile.syscalls {
-        if !rule.includes.is_empty() || !rule.excludes.is_empty() {
-            notes.push(
-                format!(
-                    "skipped a rule for {} that depends on Docker capabilities, arches or kernel version",
-                    rule.all_names().collect::<Vec<_>>().join(", ")
-                )
-                .into(),
-            );
-            continue;
-        }
+    for rule in profile.syscalls.iter().filter(|rule| rule.applies(env)) {
         let what = action(rule.action, rule.errno_ret)?;
-        let conditions = rule
-            .args
-            .iter()
-            .map(|arg| {
-                let op = match arg.op {
-                    Op::NotEqual => SeccompCmpOp::Ne,
-                    Op::LessThan => SeccompCmpOp::Lt,
-                    Op::LessOrEqual => SeccompCmpOp::Le,
-                    Op::Equal => SeccompCmpOp::Eq,
-                    Op::GreaterOrEqual => SeccompCmpOp::Ge,
-                    Op::GreaterThan => SeccompCmpOp::Gt,
-                    Op::MaskedEqual => SeccompCmpOp::MaskedEq(arg.value),
-                };
-                let value = if arg.op == Op::MaskedEqual { arg.value_two } else { arg.value };
-                let index = u8::try_from(arg.index).context("argument index out of range")?;
-                SeccompCondition::new(index, SeccompCmpArgLen::Qword, op, value)
-                    .with_context(|| format!("bad condition {arg}"))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let condition_sets = rule.condition_sets().iter().map(|set| conditions(set)).collect::<Result<Vec<_>>>()?;
         let group = &mut groups.entry(format!("{what:?}")).or_insert_with(|| (what.clone(), Rules::default())).1;
         for name in rule.all_names() {
             let Some(nr) = arch.syscall_number(name) else {
@@ -80,12 +77,23 @@ pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
                 elsewhere += 1;
                 continue;
             };
-            group.add(i64::from(nr), &conditions)?;
-            every.add(i64::from(nr), &conditions)?;
+            for conditions in &condition_sets {
+                group.add(i64::from(nr), conditions)?;
+                every.add(i64::from(nr), conditions)?;
+            }
         }
     }
     if elsewhere > 0 {
         notes.push(format!("{elsewhere} syscall names exist only on other architectures and were ignored").into());
+    }
+    let execve = i64::from(arch.syscall_number("execve").expect("every architecture has execve"));
+    let denied_outright = groups.values().any(|(what, rules)| {
+        *what != SeccompAction::Allow
+            && *what != SeccompAction::Log
+            && rules.by_syscall.get(&execve).is_some_and(Vec::is_empty)
+    });
+    if denied_outright || (!profile.default_action.lets_through() && !every.by_syscall.contains_key(&execve)) {
+        bail!("the profile does not allow execve, so no command can start under it");
     }
 
     let mut programs = Vec::new();
@@ -101,6 +109,27 @@ pub fn compile(profile: &Profile, arch: Arch) -> Result<Compiled> {
         bail!("the profile allows everything: there is nothing to enforce");
     }
     Ok(Compiled { programs, notes })
+}
+
+/// One set of argument conditions (ANDed), in seccompiler's terms.
+fn conditions(args: &[cinch_profiles::seccomp::Arg]) -> Result<Vec<SeccompCondition>> {
+    args.iter()
+        .map(|arg| {
+            let op = match arg.op {
+                Op::NotEqual => SeccompCmpOp::Ne,
+                Op::LessThan => SeccompCmpOp::Lt,
+                Op::LessOrEqual => SeccompCmpOp::Le,
+                Op::Equal => SeccompCmpOp::Eq,
+                Op::GreaterOrEqual => SeccompCmpOp::Ge,
+                Op::GreaterThan => SeccompCmpOp::Gt,
+                Op::MaskedEqual => SeccompCmpOp::MaskedEq(arg.value),
+            };
+            let value = if arg.op == Op::MaskedEqual { arg.value_two } else { arg.value };
+            let index = u8::try_from(arg.index).context("argument index out of range")?;
+            SeccompCondition::new(index, SeccompCmpArgLen::Qword, op, value)
+                .with_context(|| format!("bad condition {arg}"))
+        })
+        .collect()
 }
 
 /// Rules by syscall number; an empty list matches unconditionally.

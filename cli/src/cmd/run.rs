@@ -4,7 +4,7 @@ use crate::exec::Exec;
 use crate::input::read_seccomp_profile;
 use crate::output::print_notes;
 use crate::seccomp_filter;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use cinch_profiles::Arch;
 use clap::Args;
 use std::ffi::OsString;
@@ -34,22 +34,48 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> Result<u8> {
     let profile = read_seccomp_profile(&args.seccomp)?;
     let arch = Arch::native().context("cinch knows the syscall tables of x86_64 and aarch64 only")?;
-    let compiled = seccomp_filter::compile(&profile, arch)
+    let env = seccomp_filter::rule_env(arch)?;
+    let compiled = seccomp_filter::compile(&profile, &env)
         .with_context(|| format!("{}: cannot apply the profile", args.seccomp.display()))?;
     print_notes(&compiled.notes);
 
     // Everything the exec needs is prepared before the filter goes on: after
-    // it, the only syscall cinch makes is execve.
+    // it, the only syscalls cinch makes are execve and, if that fails, one
+    // write of a message formatted now and exit_group.
     let exec = Exec::prepare(&args.command)?;
+    let failed = format!(
+        "cinch: error: cannot run {} under {}: execve failed with errno ",
+        exec.program.display(),
+        args.seccomp.display()
+    );
 
     for program in &compiled.programs {
         seccompiler::apply_filter(program).context("the kernel refused the seccomp filter")?;
     }
     exec.execv();
-    let err = std::io::Error::last_os_error();
-    let program = exec.program.display();
-    if err.raw_os_error() == Some(libc::EPERM) {
-        bail!("cannot run {program}: execve is not allowed by {} ({err})", args.seccomp.display());
+    exec_failed(failed.as_bytes())
+}
+
+/// Reports a failed exec under the filter without allocating (the filter may
+/// deny mmap and brk) and exits 126, as a shell does for a command it cannot run.
+fn exec_failed(message: &[u8]) -> ! {
+    let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0).unsigned_abs();
+    let mut digits = [0u8; 12];
+    let mut at = digits.len() - 1;
+    digits[at] = b'\n';
+    let mut n = errno;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    bail!("cannot run {program}: {err}")
+    // SAFETY: write and _exit take plain buffers owned here; _exit does not return.
+    unsafe {
+        libc::write(2, message.as_ptr().cast(), message.len());
+        libc::write(2, digits[at..].as_ptr().cast(), digits.len() - at);
+        libc::_exit(126)
+    }
 }

@@ -75,7 +75,7 @@ pub struct Filter {
 }
 
 impl Rule {
-    /// The syscall names of the rule, in either form.
+    /// The syscall names of the rule, in either form (the list, then the old single `name`).
     pub fn all_names(&self) -> impl Iterator<Item = &str> {
         self.names.iter().map(String::as_str).chain(self.name.as_deref())
     }
@@ -84,6 +84,73 @@ impl Rule {
 impl Filter {
     pub fn is_empty(&self) -> bool {
         self.arches.is_empty() && self.caps.is_empty() && self.min_kernel.is_none()
+    }
+}
+
+/// What Docker weighs a rule's `includes` and `excludes` against: the
+/// architecture, the container's capabilities and the kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleEnv {
+    pub arch: crate::Arch,
+    /// Bounding-set capabilities, `CAP_`-prefixed upper case (`CAP_SYS_ADMIN`).
+    pub caps: Vec<String>,
+    /// The kernel's major and minor version.
+    pub kernel: (u32, u32),
+}
+
+impl RuleEnv {
+    /// Go's name of the architecture, which Docker's `arches` use.
+    fn go_arch(&self) -> &'static str {
+        match self.arch {
+            crate::Arch::X86_64 => "amd64",
+            crate::Arch::Aarch64 => "arm64",
+        }
+    }
+
+    fn has_cap(&self, cap: &str) -> bool {
+        let upper = cap.to_ascii_uppercase();
+        let named = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
+        self.caps.contains(&named)
+    }
+
+    fn kernel_at_least(&self, version: &str) -> bool {
+        parse_kernel(version).is_some_and(|min| self.kernel >= min)
+    }
+}
+
+/// `major.minor` of a kernel release (`6.18.0-1-amd64` -> (6, 18)).
+pub fn parse_kernel(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    Some((parts.next()?.parse().ok()?, parts.next().unwrap_or("0").parse().unwrap_or(0)))
+}
+
+impl Rule {
+    /// Whether Docker applies this rule in `env` (moby's profile loading):
+    /// skipped if an excluded arch matches, any excluded capability is held or
+    /// the kernel is at least the excluded version; kept only if an included
+    /// arch matches, every included capability is held and the kernel is at
+    /// least the included version.
+    pub fn applies(&self, env: &RuleEnv) -> bool {
+        let (ex, inc) = (&self.excludes, &self.includes);
+        let excluded = ex.arches.iter().any(|a| a == env.go_arch())
+            || ex.caps.iter().any(|c| env.has_cap(c))
+            || ex.min_kernel.as_deref().is_some_and(|k| env.kernel_at_least(k));
+        let included = (inc.arches.is_empty() || inc.arches.iter().any(|a| a == env.go_arch()))
+            && inc.caps.iter().all(|c| env.has_cap(c))
+            && inc.min_kernel.as_deref().is_none_or(|k| env.kernel_at_least(k));
+        !excluded && included
+    }
+
+    /// The rule's conditions as runc applies them: all in one set (ANDed),
+    /// or, when two name the same argument (libseccomp cannot AND those),
+    /// each a set of its own (ORed).
+    pub fn condition_sets(&self) -> Vec<Vec<Arg>> {
+        let repeated = self.args.iter().enumerate().any(|(i, a)| self.args[..i].iter().any(|b| b.index == a.index));
+        if repeated {
+            self.args.iter().map(|a| vec![*a]).collect()
+        } else {
+            vec![self.args.clone()]
+        }
     }
 }
 
