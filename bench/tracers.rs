@@ -346,6 +346,30 @@ fn path_storm(tools: &Tools, paths: usize) -> Result<(usize, usize, u64, Sample)
     Ok((paths, recorded, lost, Sample { seconds, tracer_rss_kib: rss, tracer_cpu: cpu }))
 }
 
+/// A storm of `opens` distinct failed opens under `cinch trace --max-facts
+/// max` (default bound when None): (failed files kept, lost, sample).
+fn fact_storm(tools: &Tools, opens: usize, max: Option<usize>) -> Result<(usize, u64, Sample), String> {
+    let out = tools.work.join("fact-storm.json");
+    let mut command = Command::new(&tools.cinch);
+    command.args(["trace", "--allow-lost", "-o"]).arg(&out);
+    if let Some(max) = max {
+        command.arg("--max-facts").arg(max.to_string());
+    }
+    command.arg("--").arg(&tools.probe).arg(format!("failed-opens={opens}"));
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    let started = Instant::now();
+    let (ok, rss, cpu) = spawn_watched(command)?.finish()?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !ok {
+        return Err("the failed-open storm under cinch failed".into());
+    }
+    let text = std::fs::read_to_string(&out).map_err(|e| e.to_string())?;
+    let trace: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let kept = trace["failed_files"].as_object().map_or(0, |files| files.len());
+    let lost = trace["lost_events"].as_u64().unwrap_or(u64::MAX);
+    Ok((kept, lost, Sample { seconds, tracer_rss_kib: rss, tracer_cpu: cpu }))
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
@@ -508,6 +532,10 @@ fn measure(root: &Path, tools: &Tools, options: &Options) -> Result<String, Stri
     }
     eprintln!("path storm: {} distinct files under cinch", options.paths);
     let (opened, recorded, lost, paths) = path_storm(tools, options.paths)?;
+    const FACT_STORM: usize = 1_000_000;
+    eprintln!("fact storm: {FACT_STORM} distinct failed opens, with the default bound and without");
+    let bounded = fact_storm(tools, FACT_STORM, None)?;
+    let unbounded = fact_storm(tools, FACT_STORM, Some(usize::MAX))?;
     let storm_rows: Vec<(Tracer, Sample)> = TRACERS.iter().copied().zip(storm.iter().map(|s| medians(s))).collect();
     let worker_rows: Vec<(Tracer, Sample)> = TRACERS.iter().copied().zip(worker.iter().map(|s| medians(s))).collect();
 
@@ -547,6 +575,17 @@ fn measure(root: &Path, tools: &Tools, options: &Options) -> Result<String, Stri
         paths.tracer_rss_kib as f64 / 1024.0,
         paths.tracer_cpu
     );
+    let _ = writeln!(
+        report,
+        "## Fact bound\n\n`cinch-probe failed-opens={FACT_STORM}` opens {FACT_STORM} distinct files that do not exist: \
+         a workload can make cinch hold one fact per distinct path. `--max-facts` (default {}) bounds what is kept; \
+         the rest is counted as lost.\n\n\
+         | --max-facts | failed files kept | reported lost | kept + lost ≥ opened | wall time | cinch peak RSS |\n\
+         |---|---|---|---|---|---|\n{}{}",
+        cinch_ebpf::DEFAULT_MAX_FACTS,
+        fact_row(&format!("{} (default)", cinch_ebpf::DEFAULT_MAX_FACTS), FACT_STORM, &bounded),
+        fact_row("none (usize::MAX)", FACT_STORM, &unbounded),
+    );
     let _ = writeln!(report, "## Profile size\n\n{}", profile_size(root, tools)?);
     report.push_str(&targets(
         &storm_rows,
@@ -556,6 +595,15 @@ fn measure(root: &Path, tools: &Tools, options: &Options) -> Result<String, Stri
         paths.tracer_rss_kib,
     ));
     Ok(report)
+}
+
+fn fact_row(bound: &str, opened: usize, (kept, lost, sample): &(usize, u64, Sample)) -> String {
+    format!(
+        "| {bound} | {kept} | {lost} | {} | {:.2} s | {:.1} MiB |\n",
+        if *kept as u64 + lost >= opened as u64 { "yes" } else { "NO" },
+        sample.seconds,
+        sample.tracer_rss_kib as f64 / 1024.0
+    )
 }
 
 /// The README's targets against this run.

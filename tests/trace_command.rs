@@ -229,3 +229,31 @@ fn lost_events_are_never_silent() {
         }
     }
 }
+
+/// A storm of distinct failed opens: past `--max-facts`, facts are dropped
+/// and counted as lost (exit 1, the trace says so), and the tracer's memory
+/// stays bounded (peak RSS in bench/RESULTS.md).
+#[test]
+fn a_storm_of_distinct_facts_is_bounded_and_counted_as_lost() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let probe = fixture("cinch-probe");
+    let output = dir.path().join("storm.json");
+    let out = cinch()
+        .args(["trace", "--max-facts", "2000", "-o"])
+        .arg(&output)
+        .arg("--")
+        .arg(&probe)
+        .arg("failed-opens=30000")
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let trace = read_trace(&output);
+    let storm = trace.failed_files.keys().filter(|p| p.starts_with("/nonexistent-cinch-probe/")).count() as u64;
+    assert!(storm <= 2000, "{storm} storm files kept past --max-facts 2000");
+    assert!(storm + trace.lost_events >= 30_000, "{storm} kept + {} lost", trace.lost_events);
+    assert!(text.contains("beyond --max-facts 2000") && text.contains("LOST"), "{text}");
+}

@@ -39,6 +39,11 @@ pub struct TargetArgs {
     #[arg(long)]
     allow_lost: bool,
 
+    /// Keep at most this many distinct facts of each kind (files, sockets,
+    /// argument values) in memory; more are dropped and counted as lost
+    #[arg(long, value_name = "N", default_value_t = cinch_ebpf::DEFAULT_MAX_FACTS)]
+    max_facts: usize,
+
     /// Command to start and trace with all its descendants, from its first
     /// instruction. For `docker run ...`, the container it creates is traced
     /// instead, from the moment its runtime installs the seccomp filter.
@@ -110,6 +115,7 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
     } else {
         start_command(&args.command)?
     };
+    tracer.limit_facts(args.max_facts);
 
     // Printed once everything is attached: scripts wait for this line. One
     // write, so the traced command's own stderr cannot split it.
@@ -139,7 +145,13 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
     status.finish();
 
     let (target, from_container_start) = subject.finish(reason, &mut tracer)?;
-    let mut trace = tracer.finish(target)?;
+    let (mut trace, dropped) = tracer.finish(target)?;
+    if dropped > 0 {
+        eprintln!(
+            "cinch: {dropped} facts beyond --max-facts {} (per kind) were dropped and count as lost events",
+            args.max_facts
+        );
+    }
     trace.from_container_start = from_container_start;
     report(&trace, reason, started.elapsed());
     Ok(Recorded { trace, docker_run })
