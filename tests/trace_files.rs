@@ -214,3 +214,36 @@ fn resolve(program: &str) -> String {
 fn which(program: &str) -> bool {
     Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
 }
+
+/// After `chroot DIR`, a file is named as its mount namespace has it (what
+/// AppArmor mediates and an image holds), never by the name inside the
+/// chroot: `chroot x probe open=/etc/secret` is `x/etc/secret`, marked.
+#[test]
+fn a_chrooted_process_is_traced_with_the_namespace_paths() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let jail = dir.path().canonicalize().unwrap().join("jail");
+    std::fs::create_dir_all(jail.join("etc")).unwrap();
+    std::fs::write(jail.join("etc/secret"), "in the jail\n").unwrap();
+    std::fs::copy(fixture("cinch-probe"), jail.join("probe")).unwrap();
+    let output = dir.path().join("chroot.json");
+    let out = cinch()
+        .args(["trace", "-o"])
+        .arg(&output)
+        .args(["--", "chroot"])
+        .arg(&jail)
+        .args(["/probe", "open=/etc/secret", "open=/etc/missing", "open=etc/secret"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let trace = read_trace(&output);
+    let inside = format!("{}/etc/secret", jail.display());
+    let used = trace.files.get(&inside).unwrap_or_else(|| panic!("{inside} not in {:#?}", trace.files.keys()));
+    assert!(used.chrooted, "{used:?}");
+    assert!(!trace.files.contains_key("/etc/secret"), "the chroot's name leaked out as a host path");
+    let missing = format!("{}/etc/missing", jail.display());
+    assert!(trace.failed_files.contains_key(&missing), "{:#?}", trace.failed_files.keys());
+    assert!(!trace.failed_files.contains_key("/etc/missing"));
+}

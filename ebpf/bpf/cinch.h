@@ -87,6 +87,11 @@
  * has no open file to walk (it failed, or it removes or renames a name), so
  * the kernel resolved the directory (dirfd or cwd) and user space joins. */
 #define CINCH_PATH_UNRESOLVED (1u << 3)
+/* The task is chrooted (its root is not its mount namespace's): the walk went
+ * on past the task's root, so the path is the namespace's, as AppArmor and
+ * the image see it. With CINCH_PATH_UNRESOLVED and an absolute given name,
+ * the base is the task's root, to which user space appends the name. */
+#define CINCH_PATH_CHROOTED (1u << 4)
 
 /* Longest path kept, terminator included; longer ones are truncated (the
  * kept part is the end of the path) and flagged. */

@@ -228,7 +228,14 @@ static __always_inline void record_given(struct task_struct *task, __u32 slot, l
 	};
 	if (!first_seen(&key))
 		return;
-	/* Strings go [base, given]: the given one is read again after the walk. */
+	/* Strings go [base, given]: the given one is read again after the walk.
+	 * A chrooted task's absolute name is resolved from its root, which is
+	 * then the base (CINCH_PATH_CHROOTED tells user space). */
+	char first = fact->data[0];
+	if (first == '/' && task_chrooted(task)) {
+		dentry = BPF_CORE_READ(task, fs, root.dentry);
+		vfsmnt = BPF_CORE_READ(task, fs, root.mnt);
+	}
 	used = 0;
 	fact->len[0] = append_walk(fact, &used, task, dentry, vfsmnt);
 	fact->len[1] = append_user_str(fact, &used, given);

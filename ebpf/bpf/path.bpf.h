@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
- * path.bpf.h - the absolute path of a dentry as the task sees it, walked in
- * the kernel up to the task's root (its chroot or the container's pivot_root),
- * crossing mount points through struct mount, in a bpf_loop; and user strings
- * appended to a path fact. bpf_d_path is not used: it needs fentry or LSM.
+ * path.bpf.h - the absolute path of a dentry in its mount namespace, walked in
+ * the kernel up to the task's root (the container's pivot_root), or, for a
+ * chrooted task, on past it to the namespace's root (what AppArmor and the
+ * image see), crossing mount points through struct mount, in a bpf_loop; and
+ * user strings appended to a path fact. bpf_d_path is not used: it needs
+ * fentry or LSM.
  */
 #ifndef CINCH_PATH_BPF_H
 #define CINCH_PATH_BPF_H
@@ -25,7 +27,7 @@ struct walk_buf {
 	__u32 off; /* the path so far is bytes[off .. CINCH_PATH_MAX) */
 	__u32 flags;
 	__u32 done;
-	__u32 pad;
+	__u32 chrooted; /* the task's root is not its namespace's: walk past it */
 	char bytes[CINCH_PATH_MAX + 256];
 };
 
@@ -55,14 +57,24 @@ static long walk_step(__u64 index, void *unused)
 	struct dentry *d = (struct dentry *)w->dentry;
 	struct vfsmount *vfsmnt = (struct vfsmount *)w->vfsmnt;
 	if (w->dentry == w->root_dentry && w->vfsmnt == w->root_mnt) {
-		w->done = 1;
-		return 1;
+		if (!w->chrooted) {
+			w->done = 1;
+			return 1;
+		}
+		w->flags |= CINCH_PATH_CHROOTED; /* met the task's root; on to the namespace's */
 	}
 	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
 	if (d == mnt_root || d == parent) {
 		struct mount *mnt = real_mount(vfsmnt);
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+		if (w->chrooted && d == mnt_root && up != mnt && BPF_CORE_READ(up, mnt_parent) == up) {
+			/* The namespace's root (the mount on its rootfs). */
+			if (!(w->flags & CINCH_PATH_CHROOTED))
+				w->flags |= CINCH_PATH_OUTSIDE_ROOT; /* outside the chroot */
+			w->done = 1;
+			return 1;
+		}
 		if (d != mnt_root || up == mnt) {
 			/* The top of the mount tree (or of a detached mount) and
 			 * still not the task's root: the file is outside it. */
@@ -91,8 +103,21 @@ static long walk_step(__u64 index, void *unused)
 	return 0;
 }
 
-/* Walks `dentry` up to the task's root and appends the result to the fact's
- * data at `*used`. Returns the length appended. */
+/* Whether the task's root is not its mount namespace's root: the root
+ * directory of the mount on the namespace's rootfs (or of the top mount). */
+static __always_inline bool task_chrooted(struct task_struct *task)
+{
+	struct dentry *root = BPF_CORE_READ(task, fs, root.dentry);
+	struct vfsmount *root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	if (root != BPF_CORE_READ(root_mnt, mnt_root))
+		return true;
+	struct mount *mnt = real_mount(root_mnt);
+	struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+	return up != mnt && BPF_CORE_READ(up, mnt_parent) != up;
+}
+
+/* Walks `dentry` up to the task's root (the namespace's, if chrooted) and
+ * appends the result to the fact's data at `*used`. Returns the length appended. */
 static __always_inline __u32 append_walk(struct cinch_path_fact *fact, __u32 *used,
 					 struct task_struct *task, struct dentry *dentry,
 					 struct vfsmount *vfsmnt)
@@ -108,6 +133,7 @@ static __always_inline __u32 append_walk(struct cinch_path_fact *fact, __u32 *us
 	w->off = CINCH_PATH_MAX;
 	w->flags = 0;
 	w->done = 0;
+	w->chrooted = task_chrooted(task);
 	bpf_loop(CINCH_PATH_DEPTH, walk_step, 0, 0);
 	if (!w->done)
 		w->flags |= CINCH_PATH_TRUNCATED; /* deeper than CINCH_PATH_DEPTH */

@@ -56,6 +56,7 @@ constants! {
     PATH_OUTSIDE_ROOT: u32 = 1 << 1;
     PATH_DIRECTORY: u32 = 1 << 2;
     PATH_UNRESOLVED: u32 = 1 << 3;
+    PATH_CHROOTED: u32 = 1 << 4;
     PATH_MAX: usize = 4096;
     PATH_DEPTH: usize = 1024;
     PATH_DATA: usize = 16384;

@@ -499,6 +499,7 @@ fn add_path_fact(trace: &mut Trace, abi::PathFact { header: fact, strings }: abi
         directory: flag(abi::PATH_DIRECTORY),
         truncated: flag(abi::PATH_TRUNCATED),
         outside_root: flag(abi::PATH_OUTSIDE_ROOT),
+        chrooted: flag(abi::PATH_CHROOTED),
         procfs: fact.fs_magic == abi::PROC_SUPER_MAGIC,
         pid: fact.ns_tgid,
         tid: fact.ns_tid,

@@ -66,6 +66,7 @@ pub fn merge(traces: &[(String, Trace)]) -> Result<Trace, MergeError> {
             entry.truncated |= usage.truncated;
             entry.by_name |= usage.by_name;
             entry.outside_root |= usage.outside_root;
+            entry.chrooted |= usage.chrooted;
             entry.runs = Some(entry.runs.unwrap_or(0) + weight(usage.runs));
         }
         for (path, usage) in &trace.failed_files {
@@ -121,6 +122,7 @@ mod tests {
                 directory: false,
                 truncated: false,
                 outside_root: false,
+                chrooted: false,
                 procfs: false,
                 pid: 1,
                 tid: 1,

@@ -79,6 +79,11 @@ pub struct FileUse {
     /// runtime before pivot_root): the path is the host's.
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub outside_root: bool,
+    /// A chrooted process used it: the path is the mount namespace's (what
+    /// AppArmor and the image see), not the name the process gave inside
+    /// its chroot.
+    #[serde(default, skip_serializing_if = "super::is_false")]
+    pub chrooted: bool,
     /// In a merged trace: how many runs saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs: Option<u64>,
@@ -156,6 +161,9 @@ pub struct FileSeen {
     pub directory: bool,
     pub truncated: bool,
     pub outside_root: bool,
+    /// The caller was chrooted: the path is walked to its mount namespace's
+    /// root; a name given absolute was resolved from the chroot (the base).
+    pub chrooted: bool,
     /// The file is on a procfs (its `/proc/<pid>` names are grouped).
     pub procfs: bool,
     /// The process and thread ids of the caller, as its pid namespace (and
@@ -180,6 +188,10 @@ impl Trace {
     pub fn add_file(&mut self, seen: &FileSeen) {
         let (bytes, by_name) = match &seen.path {
             SeenPath::Resolved(bytes) => (slash_if_empty(bytes), false),
+            // A chrooted caller's absolute name is relative to its root, the base.
+            SeenPath::ByName { base, given } if seen.chrooted && given.starts_with(b"/") => {
+                (path::join_lexically(base, &given[1..]), true)
+            }
             SeenPath::ByName { base, given } => (path::join_lexically(base, given), true),
         };
         let bytes = if seen.procfs || (by_name && bytes.starts_with(b"/proc/")) {
@@ -202,6 +214,7 @@ impl Trace {
                 entry.truncated |= seen.truncated;
                 entry.by_name |= by_name;
                 entry.outside_root |= seen.outside_root;
+                entry.chrooted |= seen.chrooted;
             }
         }
     }
