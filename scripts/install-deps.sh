@@ -6,10 +6,12 @@
 #   gcc                    builds fixtures/exit/exit.c, the entrypoint that measures runc's floor
 #   apparmor               apparmor_parser: every generated AppArmor profile is compiled in the tests
 #   nftables               nft -c checks the cluster bundle's firewall rules
+#   openssh-server, -client  the cluster bundle's key and forced command against a real sshd
+#                          (started only by the test, in a network namespace of its own)
 # Extra package names may be given (bench/run.sh adds strace and bpftrace).
 # Installs only what is missing; needs root.
 set -euo pipefail
-packages=(clang-19 libbpf-dev docker.io runc util-linux tar gcc libc6-dev apparmor nftables "$@")
+packages=(clang-19 libbpf-dev docker.io runc util-linux tar gcc libc6-dev apparmor nftables openssh-server openssh-client "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -18,4 +20,12 @@ done
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# No service starts from a package's install script (openssh-server would
+# start sshd on the host's port 22): policy-rc.d refuses it while apt runs.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod 0755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -135,3 +135,81 @@ fn a_bad_node_list_names_its_line_and_writes_nothing() {
     assert!(output_text(&out).contains(&format!("nodes.toml: line {line}: vpn_interface")), "{}", output_text(&out));
     assert!(!out_dir.exists());
 }
+
+/// The worker account against the master's restricted key, with a real
+/// sshd in a network namespace of the test's own (setup.sh applied over
+/// overlays, so the host is untouched): it can neither write a key sshd
+/// reads nor make root follow a link it planted, and the master's key
+/// reaches only the forced command.
+#[test]
+fn the_worker_account_cannot_loosen_the_masters_key() {
+    if !require_root() || !require("sshd (openssh-server)", Path::new("/usr/sbin/sshd").exists()) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    for key in ["master", "attacker"] {
+        let status = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", key, "-f"])
+            .arg(work.join(key))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let master = std::fs::read_to_string(work.join("master.pub")).unwrap();
+    let nodes = std::fs::read_to_string(workspace_root().join("fixtures/cluster/nodes.toml"))
+        .unwrap()
+        .lines()
+        .map(|l| match l.split_once(" = ").map(|(k, _)| k) {
+            Some("ssh_key") => format!("ssh_key = \"{}\"", master.trim()),
+            Some("ip") => "ip = \"127.0.0.1\"".to_string(),
+            Some("vpn_ip" | "vpn_interface") => String::new(),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.path().join("nodes.toml"), nodes.replace("hostname = \"node2\"", "hostname = \"node2x\""))
+        .unwrap();
+    let bundle = dir.path().join("bundle");
+    let out = cinch()
+        .args(["cluster", "--nodes"])
+        .arg(dir.path().join("nodes.toml"))
+        .arg("-o")
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let out = Command::new("unshare")
+        .args(["--mount", "--net", "--fork", "sh"])
+        .arg(workspace_root().join("tests/cluster-sshd.sh"))
+        .arg(bundle.join("node1"))
+        .arg(&work)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let logs = ["setup1.log", "setup2.log", "sshd.log"]
+        .iter()
+        .map(|f| format!("--- {f}\n{}", std::fs::read_to_string(work.join(f)).unwrap_or_default()))
+        .collect::<String>();
+    let context = format!("{text}\n{}\n{logs}", String::from_utf8_lossy(&out.stderr));
+    let value = |name: &str| {
+        text.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).unwrap_or_else(|| panic!("no {name}: {context}"))
+    };
+    assert_eq!(value("setup1"), "ok", "{context}");
+    assert_eq!(value("worker_made_home_ssh"), "no", "the account can write in its home: {context}");
+    assert_eq!(value("worker_wrote_key"), "no", "{context}");
+    assert_eq!(value("attacker_login"), "no", "a key in the account's home was accepted: {context}");
+    assert!(value("attacker_said").contains("Permission denied"), "{context}");
+    assert_eq!(value("master_id"), "refused", "{context}");
+    assert!(value("master_id_said").contains("refused") && !value("master_id_said").contains("uid="), "{context}");
+    assert!(
+        !value("master_status_said").contains("refused"),
+        "status must reach the forced command's start/stop/status: {context}"
+    );
+    assert_eq!(value("worker_planted_link"), "yes", "{context}");
+    assert_eq!(value("setup2"), "refused", "{context}");
+    assert!(value("setup2_said").contains("symbolic link"), "{context}");
+    assert_eq!(value("victim_mode"), "700", "root followed the planted link: {context}");
+    assert_eq!(value("victim_files").trim(), "keep", "{context}");
+}

@@ -311,6 +311,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("mascot-node-docker", include_str!("../templates/cluster/mascot-node-docker.hbs")),
     ("sudoers", include_str!("../templates/cluster/sudoers.hbs")),
     ("setup.sh", include_str!("../templates/cluster/setup.sh.hbs")),
+    ("sshd_config.conf", include_str!("../templates/cluster/sshd_config.conf.hbs")),
     ("README.md", include_str!("../templates/cluster/README.md.hbs")),
 ];
 
