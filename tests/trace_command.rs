@@ -257,3 +257,28 @@ fn a_storm_of_distinct_facts_is_bounded_and_counted_as_lost() {
     assert!(storm + trace.lost_events >= 30_000, "{storm} kept + {} lost", trace.lost_events);
     assert!(text.contains("beyond --max-facts 2000") && text.contains("LOST"), "{text}");
 }
+
+/// A long argv[0] is cut in the trace, but the program's path is whole: it
+/// must not be marked truncated (which would keep it out of every profile).
+#[test]
+fn a_long_argv0_does_not_truncate_the_program_path() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let probe = fixture("cinch-probe");
+    let output = dir.path().join("argv0.json");
+    let out = cinch()
+        .args(["trace", "-o"])
+        .arg(&output)
+        .args(["--", "bash", "-c", "exec -a \"$(printf 'a%.0s' $(seq 5000))\" \"$0\" noop"])
+        .arg(&probe)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let trace = read_trace(&output);
+    let path = probe.to_str().unwrap();
+    let exec = trace.executions.get(path).unwrap_or_else(|| panic!("{path} not in {:#?}", trace.executions.keys()));
+    assert!(!exec.truncated, "{exec:?}");
+    assert!(exec.argv0.iter().any(|a| a.len() > 4000), "{:?}", exec.argv0.iter().map(String::len).collect::<Vec<_>>());
+}

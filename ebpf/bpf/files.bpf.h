@@ -146,7 +146,7 @@ static __always_inline void record_file(struct task_struct *task, __u32 slot, st
 		/* argv[0] of the new image, then the executable of the parent
 		 * if it belongs to the target too (which tree ran it). */
 		const void *argv0 = (const void *)BPF_CORE_READ(task, mm, arg_start);
-		fact->len[1] = append_user_str(fact, &used, argv0);
+		fact->len[1] = append_user_str(fact, &used, argv0, 0);
 		struct task_struct *parent = BPF_CORE_READ(task, real_parent);
 		__u32 parent_slot = 0;
 		if (task_slot(parent, &parent_slot) && parent_slot == slot) {
@@ -214,7 +214,7 @@ static __always_inline void record_given(struct task_struct *task, __u32 slot, l
 	/* The given name first, to look it up in the first-seen set before
 	 * paying for the walk; it is moved behind the base below. */
 	__u32 used = 0;
-	__u32 given_len = append_user_str(fact, &used, given);
+	__u32 given_len = append_user_str(fact, &used, given, CINCH_PATH_TRUNCATED);
 	struct file_key key = {
 		.dentry = (__u64)dentry,
 		.mnt = (__u64)vfsmnt,
@@ -238,7 +238,7 @@ static __always_inline void record_given(struct task_struct *task, __u32 slot, l
 	}
 	used = 0;
 	fact->len[0] = append_walk(fact, &used, task, dentry, vfsmnt);
-	fact->len[1] = append_user_str(fact, &used, given);
+	fact->len[1] = append_user_str(fact, &used, given, CINCH_PATH_TRUNCATED);
 	if (directory)
 		fact->flags |= CINCH_PATH_DIRECTORY;
 	send_path_fact(fact, used, &key);

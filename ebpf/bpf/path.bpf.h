@@ -151,8 +151,11 @@ static __always_inline __u32 append_walk(struct cinch_path_fact *fact, __u32 *us
 	return len;
 }
 
-/* Appends a NUL-terminated user string; returns its length (no NUL). */
-static __always_inline __u32 append_user_str(struct cinch_path_fact *fact, __u32 *used, const void *str)
+/* Appends a NUL-terminated user string; returns its length (no NUL). A
+ * string that may have been cut sets `cut_flag` (0: a cut is harmless, as
+ * for argv[0], and must not mark the fact's path truncated). */
+static __always_inline __u32 append_user_str(struct cinch_path_fact *fact, __u32 *used, const void *str,
+					     __u32 cut_flag)
 {
 	__u32 at = *used;
 	if (at > 2 * CINCH_PATH_MAX || !str)
@@ -161,7 +164,7 @@ static __always_inline __u32 append_user_str(struct cinch_path_fact *fact, __u32
 	if (n <= 0)
 		return 0;
 	if (n == CINCH_PATH_MAX)
-		fact->flags |= CINCH_PATH_TRUNCATED; /* may have been cut */
+		fact->flags |= cut_flag; /* may have been cut */
 	*used = at + (__u32)(n - 1);
 	return (__u32)(n - 1);
 }

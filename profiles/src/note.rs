@@ -38,6 +38,17 @@ impl Note {
     }
 }
 
+/// The note every generator gives for a trace that lost events: what it was
+/// not told may be missing from what it writes.
+pub fn lost_events(trace: &crate::Trace) -> Option<Note> {
+    (trace.lost_events > 0).then(|| {
+        Note::from(format!(
+            "the trace lost {} events: it is incomplete, and what is generated from it may be too tight",
+            trace.lost_events
+        ))
+    })
+}
+
 impl From<String> for Note {
     fn from(text: String) -> Note {
         Note { text, remedy: None }

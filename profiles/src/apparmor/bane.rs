@@ -238,7 +238,7 @@ const SHELLS: &[&str] =
 
 /// A bane configuration from a trace (`--emit-bane`), and notes.
 pub fn from_trace(trace: &Trace, name: &str, glob_min: usize) -> (String, Vec<Note>) {
-    let mut notes = Vec::new();
+    let mut notes: Vec<Note> = crate::note::lost_events(trace).into_iter().collect();
     let mut unsafe_names = 0;
     let mut written: BTreeSet<Vec<u8>> = BTreeSet::new();
     let mut seen: BTreeSet<Vec<u8>> = BTreeSet::new();

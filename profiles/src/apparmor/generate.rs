@@ -43,7 +43,7 @@ pub struct Generated {
 
 pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, AppArmorError> {
     check_name(&options.name)?;
-    let mut notes = Vec::new();
+    let mut notes: Vec<Note> = crate::note::lost_events(trace).into_iter().collect();
     let files = file_rules(trace, options, &mut notes);
     let network = network_rules(trace, &mut notes);
     let (caps, cap_notes) = capabilities(trace);
@@ -446,6 +446,18 @@ mod golden {
         let generated = generate(&trace, &options).unwrap();
         insta::assert_snapshot!("worker_profile", generated.profile.render());
         insta::assert_debug_snapshot!("worker_notes", generated.notes);
+    }
+
+    #[test]
+    fn a_trace_that_lost_events_says_so() {
+        let mut trace = Trace::from_json(WORKER_TRACE).unwrap();
+        let options = Options { name: "mascot-worker".into(), glob_min: 3 };
+        assert!(!generate(&trace, &options).unwrap().notes.iter().any(|n| n.text.contains("lost")));
+        trace.lost_events = 7;
+        let notes = generate(&trace, &options).unwrap().notes;
+        assert!(notes.iter().any(|n| n.text.contains("lost 7 events")), "{notes:?}");
+        let (_, notes) = super::super::bane::from_trace(&trace, "mascot-worker", 3);
+        assert!(notes.iter().any(|n| n.text.contains("lost 7 events")), "{notes:?}");
     }
 
     #[test]

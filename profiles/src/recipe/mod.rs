@@ -288,10 +288,7 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
                 tmpfs.push(text);
                 continue;
             }
-            let last = text.rsplit('/').find(|c| !c.is_empty()).unwrap_or("data");
-            let clean: String =
-                last.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-            volumes.push(Mount { path: text, volume: format!("{}-{clean}", input.name), writable });
+            volumes.push(Mount { volume: String::new(), path: text, writable });
             // The mount point exists in the image, owned by the user when written,
             // so a new named volume starts with that owner.
             let owner = if writable { (uid, gid) } else { (0, 0) };
@@ -357,7 +354,46 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
             dir = path::parent(&dir).to_vec();
         }
     }
+    name_volumes(&input.name, &mut volumes);
     Ok(Plan { entries: entries.into_values().collect(), volumes, tmpfs, ports: ports.into_iter().collect(), notes })
+}
+
+/// Gives each volume a Docker name, `NAME-<last component>`, with more of
+/// its path (`NAME-cache-app-data`) where two would share one: one volume
+/// per directory, never one for two.
+fn name_volumes(name: &str, volumes: &mut [Mount]) {
+    let clean = |c: char| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' };
+    let parts: Vec<Vec<String>> = volumes
+        .iter()
+        .map(|v| v.path.split('/').filter(|c| !c.is_empty()).map(|c| c.chars().map(clean).collect()).collect())
+        .collect();
+    let named = |parts: &[String], depth: usize| {
+        let tail = &parts[parts.len().saturating_sub(depth)..];
+        if tail.is_empty() {
+            format!("{name}-data")
+        } else {
+            format!("{name}-{}", tail.join("-"))
+        }
+    };
+    let mut depths = vec![1; volumes.len()];
+    loop {
+        let names: Vec<String> = parts.iter().zip(&depths).map(|(p, d)| named(p, *d)).collect();
+        let mut clash = false;
+        for i in 0..names.len() {
+            if names.iter().filter(|n| **n == names[i]).count() > 1 && depths[i] < parts[i].len() {
+                depths[i] += 1;
+                clash = true;
+            }
+        }
+        if !clash {
+            // Still equal at full depth (names that differ only in cleaned characters): number them.
+            for (i, volume) in volumes.iter_mut().enumerate() {
+                let earlier = names[..i].iter().filter(|n| **n == names[i]).count();
+                volume.volume = if earlier == 0 { names[i].clone() } else { format!("{}-{}", names[i], earlier + 1) };
+            }
+            return;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -429,6 +465,16 @@ mod tests {
         assert_eq!(entrypoint_in_trace(&trace, "worker"), None);
         // The worker is static: the only executable mappings are the programs themselves.
         assert!(traced_libraries(&trace, b"/usr/local/bin/mascot-worker").is_empty());
+    }
+
+    #[test]
+    fn volume_names_never_collide() {
+        let mount = |path: &str| Mount { path: path.into(), volume: String::new(), writable: true };
+        let mut volumes =
+            [mount("/var/cache/app/data"), mount("/var/lib/app/data"), mount("/srv/logs"), mount("/a/b c"), mount("/a/b_c")];
+        name_volumes("w", &mut volumes);
+        let names: Vec<&str> = volumes.iter().map(|v| v.volume.as_str()).collect();
+        assert_eq!(names, ["w-cache-app-data", "w-lib-app-data", "w-logs", "w-a-b_c", "w-a-b_c-2"]);
     }
 
     #[test]

@@ -135,15 +135,7 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
                 .into(),
         );
     }
-    if trace.lost_events > 0 {
-        notes.push(
-            format!(
-                "the trace lost {} events: argument values may be missing and the profile may be too tight",
-                trace.lost_events
-            )
-            .into(),
-        );
-    }
+    notes.extend(crate::note::lost_events(trace));
 
     let profile = Profile {
         default_action: Action::Errno,
