@@ -289,3 +289,51 @@ fn a_notes_remedy_is_worded_with_the_flag_that_takes_it() {
         "{note}"
     );
 }
+
+#[test]
+fn show_and_errors_never_pass_control_characters_or_huge_fields_to_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = include_str!("../fixtures/traces/worker-host.json");
+    let hostile = good.replace("\"--jobs\"", "\"\\u001b[2J\\nfake: line\"");
+    assert_ne!(hostile, good);
+    let path = dir.path().join("hostile.json");
+    std::fs::write(&path, hostile).unwrap();
+    let out = cinch().arg("show").arg(&path).output().unwrap();
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains('\u{1b}') && !text.contains("\nfake: line"), "{text}");
+    assert!(text.contains("\\u{1b}[2J\\nfake: line"), "{text}");
+
+    // A 5 MB field in an error is cut, not echoed whole.
+    let huge = good.replace("\"kind\": \"command\"", &format!("\"kind\": \"{}\"", "x".repeat(5 << 20)));
+    std::fs::write(&path, huge).unwrap();
+    let (code, text) = run(&["show", path.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{}", &text[..200.min(text.len())]);
+    assert!(text.len() < 10_000, "{} bytes of error", text.len());
+    assert!(text.contains("more characters"), "{text}");
+}
+
+#[test]
+fn a_kubernetes_profile_needs_a_kubernetes_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.json");
+    std::fs::write(&trace, include_str!("../fixtures/traces/worker-host.json")).unwrap();
+    for name in ["A_b/../x", "worker\n# injected", "x-"] {
+        let out = dir.path().join("p.yaml");
+        let (code, text) = run(&[
+            "generate",
+            "seccomp",
+            "--format",
+            "k8s",
+            "--name",
+            name,
+            "--trace",
+            trace.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(2), "{name:?}: {text}");
+        assert!(text.contains("not a Kubernetes name"), "{text}");
+        assert!(!out.exists());
+    }
+}

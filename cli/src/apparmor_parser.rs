@@ -47,7 +47,7 @@ pub fn compile(text: &str) -> Result<Compiled> {
     let mut child = Command::new(&parser)
         .args(["-Q", "-T", "-K"])
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot run {}", parser.display()))?;
@@ -59,7 +59,17 @@ pub fn compile(text: &str) -> Result<Compiled> {
     if out.status.success() {
         return Ok(Compiled::Accepted);
     }
-    Ok(Compiled::Refused(ParserRefusal { message: parser_message(&out.stderr) }))
+    let message = refusal_message(&out.stderr, &out.stdout, &out.status.to_string());
+    Ok(Compiled::Refused(ParserRefusal { message }))
+}
+
+/// Why the parser refused: its stderr, failing that its stdout, failing that
+/// how it ended (never an empty reason).
+fn refusal_message(stderr: &[u8], stdout: &[u8], status: &str) -> String {
+    [parser_message(stderr), parser_message(stdout)]
+        .into_iter()
+        .find(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| format!("it ended with {status} and said nothing"))
 }
 
 /// Compiles `text`: Ok(true) accepted, Ok(false) no parser to check with,
@@ -79,4 +89,23 @@ pub fn parser_message(stderr: &[u8]) -> String {
         .filter(|l| !l.starts_with("Cache read/write disabled"))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_always_has_a_reason() {
+        let cache = b"Cache read/write disabled: interface file missing.\n";
+        assert_eq!(
+            refusal_message(b"AppArmor parser error at line 2\n", b"", "exit status: 1"),
+            "AppArmor parser error at line 2"
+        );
+        assert_eq!(refusal_message(cache, b"syntax error\n", "exit status: 1"), "syntax error");
+        assert_eq!(
+            refusal_message(cache, b"", "signal: 9 (SIGKILL)"),
+            "it ended with signal: 9 (SIGKILL) and said nothing"
+        );
+    }
 }

@@ -95,7 +95,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             status::clear_line();
-            eprintln!("cinch: error: {err:#}");
+            // Errors may hold text from the files read: escaped and cut, line by line.
+            let text = format!("{err:#}");
+            let lines: Vec<String> = text.lines().map(|l| cinch_profiles::shorten(l, 2000)).collect();
+            eprintln!("cinch: error: {}", lines.join("\n"));
             ExitCode::from(exit::ERROR)
         }
     }

@@ -29,3 +29,44 @@ pub fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 pub use trace::{SyscallUse, Target, Trace, TraceError};
+
+/// `text` for a message: control characters escaped (a name or value from a
+/// file must not move the cursor, clear the screen or fake a line) and cut
+/// to `max` characters with the length of the rest, so that a 50 MB field
+/// is never echoed whole.
+pub fn shorten(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == max {
+            let rest = text.chars().count() - max;
+            out.push_str(&format!("… ({rest} more characters)"));
+            break;
+        }
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `text` on one line of a terminal: every control character escaped,
+/// newlines included.
+pub fn printable(text: &str) -> String {
+    text.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn printable_keeps_to_one_line() {
+        assert_eq!(super::printable("a\nb\u{1b}"), "a\\nb\\u{1b}");
+    }
+
+    #[test]
+    fn shorten_escapes_and_cuts() {
+        assert_eq!(super::shorten("a\u{1b}[2Jb", 20), "a\\u{1b}[2Jb");
+        assert_eq!(super::shorten(&"x".repeat(1000), 3), "xxx… (997 more characters)");
+    }
+}

@@ -5,6 +5,7 @@ use crate::input::read_trace;
 use crate::output::print_stdout;
 use anyhow::Result;
 use cinch_profiles::decode::describe;
+use cinch_profiles::printable;
 use cinch_profiles::Trace;
 use clap::Args;
 use std::fmt::Write;
@@ -33,8 +34,8 @@ pub fn run(args: ShowArgs) -> Result<u8> {
 
 fn render(trace: &Trace) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "target     {}", trace.target);
-    let _ = writeln!(out, "host       {} (Linux {})", trace.host.arch, trace.host.kernel);
+    let _ = writeln!(out, "target     {}", printable(&trace.target.to_string()));
+    let _ = writeln!(out, "host       {} (Linux {})", trace.host.arch, printable(&trace.host.kernel));
     let _ = writeln!(out, "processes  {} started while traced", trace.processes);
     let lost = if trace.lost_events > 0 { "  << INCOMPLETE TRACE" } else { "" };
     let _ = writeln!(out, "lost       {}{lost}", trace.lost_events);
@@ -88,13 +89,15 @@ fn render_files(out: &mut String, trace: &Trace) {
                 }
             }
             let notes = if notes.is_empty() { String::new() } else { format!("  [{}]", notes.join(", ")) };
+            let path = printable(path);
             let _ = writeln!(out, "  {path}  {}{notes}{}", names(&usage.access), coverage(trace, usage.runs));
         }
     }
     if !trace.failed_files.is_empty() {
         let _ = writeln!(out, "failed     {} (attempts that failed: not needs)", trace.failed_files.len());
         for (path, usage) in &trace.failed_files {
-            let errors: Vec<&str> = usage.errors.iter().map(String::as_str).collect();
+            let errors: Vec<String> = usage.errors.iter().map(|e| printable(e)).collect();
+            let path = printable(path);
             let _ =
                 writeln!(out, "  {path}  {} {}{}", names(&usage.access), errors.join(","), coverage(trace, usage.runs));
         }
@@ -102,8 +105,9 @@ fn render_files(out: &mut String, trace: &Trace) {
     if !trace.executions.is_empty() {
         let _ = writeln!(out, "programs   {}", trace.executions.len());
         for (path, usage) in &trace.executions {
-            let argv0: Vec<&str> = usage.argv0.iter().map(String::as_str).collect();
-            let parents: Vec<&str> = usage.parents.iter().map(String::as_str).collect();
+            let argv0: Vec<String> = usage.argv0.iter().map(|a| printable(a)).collect();
+            let parents: Vec<String> = usage.parents.iter().map(|p| printable(p)).collect();
+            let path = printable(path);
             let _ = writeln!(
                 out,
                 "  {path}  as {}  run by {}{}",
@@ -123,7 +127,9 @@ fn render_files(out: &mut String, trace: &Trace) {
                 None => e.address.clone(),
             };
             let error = e.error.as_deref().map(|err| format!("  {err}")).unwrap_or_default();
-            let _ = writeln!(out, "  {op} {} {} {at}{error}{}", e.family, e.socket_type, coverage(trace, e.runs));
+            let (family, socket_type, at, error) =
+                (printable(&e.family), printable(&e.socket_type), printable(&at), printable(&error));
+            let _ = writeln!(out, "  {op} {family} {socket_type} {at}{error}{}", coverage(trace, e.runs));
         }
     }
 }

@@ -470,8 +470,13 @@ mod tests {
     #[test]
     fn volume_names_never_collide() {
         let mount = |path: &str| Mount { path: path.into(), volume: String::new(), writable: true };
-        let mut volumes =
-            [mount("/var/cache/app/data"), mount("/var/lib/app/data"), mount("/srv/logs"), mount("/a/b c"), mount("/a/b_c")];
+        let mut volumes = [
+            mount("/var/cache/app/data"),
+            mount("/var/lib/app/data"),
+            mount("/srv/logs"),
+            mount("/a/b c"),
+            mount("/a/b_c"),
+        ];
         name_volumes("w", &mut volumes);
         let names: Vec<&str> = volumes.iter().map(|v| v.volume.as_str()).collect();
         assert_eq!(names, ["w-cache-app-data", "w-lib-app-data", "w-logs", "w-a-b_c", "w-a-b_c-2"]);

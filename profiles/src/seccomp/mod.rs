@@ -31,6 +31,21 @@ pub enum SeccompError {
     UnknownArch { arch: String },
     #[error("the OCI runtime spec types refused the profile")]
     Oci(#[source] oci_spec::OciSpecError),
+    #[error("{name:?} is not a Kubernetes name (RFC 1123: lowercase letters, digits, '-' and '.', at most 253, starting and ending with a letter or digit)")]
+    BadKubernetesName { name: String },
+}
+
+/// A Kubernetes object name (RFC 1123 subdomain), as the API server accepts it.
+pub fn check_kubernetes_name(name: &str) -> Result<(), SeccompError> {
+    let ok = (1..=253).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(SeccompError::BadKubernetesName { name: crate::shorten(name, 80) })
+    }
 }
 
 impl PartialEq for SeccompError {
@@ -93,7 +108,11 @@ pub fn render(trace: &crate::Trace, options: &RenderOptions) -> Result<Rendered,
     let text = match options.format {
         Format::Docker => profile.to_json(),
         Format::Oci => oci::to_json(&oci::to_oci(&profile)?),
-        Format::K8s => k8s::to_yaml(&profile, options.name, options.namespace),
+        Format::K8s => {
+            check_kubernetes_name(options.name)?;
+            check_kubernetes_name(options.namespace)?;
+            k8s::to_yaml(&profile, options.name, options.namespace)
+        }
     };
     Ok(Rendered { text, notes: generated.notes })
 }
