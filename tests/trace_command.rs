@@ -282,3 +282,61 @@ fn a_long_argv0_does_not_truncate_the_program_path() {
     assert!(!exec.truncated, "{exec:?}");
     assert!(exec.argv0.iter().any(|a| a.len() > 4000), "{:?}", exec.argv0.iter().map(String::len).collect::<Vec<_>>());
 }
+
+/// `cinch trace` killed outright (SIGKILL: no handler runs) leaves no
+/// temporary file beside its output, and the command it started does not run
+/// on untraced: it gets the SIGTERM a normal stop would send.
+#[test]
+fn killed_outright_cinch_leaves_no_temp_file_and_no_untraced_command() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("killed.json");
+    let tracing = Tracing::start(&["-o", output.to_str().unwrap(), "--", "sleep", "600"]);
+    let command = tracing.command_pid();
+    tracing.signal(libc::SIGKILL);
+    let (code, _) = tracing.finish();
+    assert_eq!(code, -1, "killed by a signal");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    // The command's end is a state to wait for (the kernel delivers the death signal).
+    while std::path::Path::new(&format!("/proc/{command}")).exists()
+        && std::fs::read_to_string(format!("/proc/{command}/stat")).is_ok_and(|s| !s.contains(") Z "))
+    {
+        assert!(std::time::Instant::now() < deadline, "the command {command} runs on after cinch was killed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// A background child that outlives the command is named: the trace ends
+/// with the command, and cinch says what it no longer sees.
+#[test]
+fn background_children_that_outlive_the_command_are_named() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("bg.json");
+    let out = cinch()
+        .args(["trace", "-o"])
+        .arg(&output)
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "sleep 600 > /dev/null 2>&1 & echo $! > \"$0\"",
+            dir.path().join("pid").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap_or_default().trim().to_string();
+    if let Ok(pid) = pid.parse::<i32>() {
+        // SAFETY: plain kill of the background sleep this test started.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(&format!("1 process(es) the command started still run (pid {pid})")), "{text}");
+}

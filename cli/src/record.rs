@@ -144,7 +144,20 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
     };
     status.finish();
 
+    let outlived = match (&subject, reason) {
+        (Subject::Command { .. }, StopReason::TargetExited) => tracer.live_processes()?,
+        _ => Vec::new(),
+    };
     let (target, from_container_start) = subject.finish(reason, &mut tracer)?;
+    if !outlived.is_empty() {
+        let pids: Vec<String> = outlived.iter().take(10).map(u32::to_string).collect();
+        eprintln!(
+            "cinch: note: {} process(es) the command started still run (pid {}): the trace ends with the command, \
+             and what they do from now on is not in it",
+            outlived.len(),
+            pids.join(", ")
+        );
+    }
     let (mut trace, dropped) = tracer.finish(target)?;
     if dropped > 0 {
         eprintln!(

@@ -257,6 +257,15 @@ impl Tracer {
         Ok(())
     }
 
+    /// The processes of a [`Selector::ProcessTree`] still alive (the kernel
+    /// side forgets each at its exit): the command's background children
+    /// that outlive it.
+    pub fn live_processes(&self) -> Result<Vec<u32>, TracerError> {
+        let map = self.ebpf.map("target_tgids").ok_or(missing_map("target_tgids"))?;
+        let tgids: HashMap<_, u32, u8> = HashMap::try_from(map).map_err(map_error("target_tgids"))?;
+        Ok(tgids.keys().filter_map(Result::ok).collect())
+    }
+
     /// Waits up to `timeout` for new facts, then takes all that arrived.
     pub fn poll(&mut self, timeout: Duration) -> Result<(), TracerError> {
         let Some(facts) = &self.facts else { return Ok(()) };

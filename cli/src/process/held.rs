@@ -70,6 +70,11 @@ impl HeldChild {
 
 /// The child's side: wait at the gate, exec, or report why not and exit.
 fn hold_then_exec(gate: &OwnedFd, errors: &OwnedFd, exec: &Exec) -> ! {
+    // If cinch dies (even by SIGKILL), the command gets the SIGTERM a normal
+    // stop would send it, rather than running on untraced. (Kept across the
+    // exec, but for set-user-ID programs.)
+    // SAFETY: prctl is async-signal-safe and takes plain integers.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) };
     let mut byte = [0u8; 1];
     loop {
         match rustix::io::read(gate, &mut byte) {
