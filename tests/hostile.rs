@@ -9,8 +9,8 @@ use cinch_profiles::lint;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::docker::populate_worker_rootfs;
-use support::{cinch, fixture, output_text, require_root, workspace_root};
+use support::docker::{populate_worker_rootfs, worker_recipe};
+use support::{cinch, output_text, require_root, workspace_root};
 
 fn nodes_toml() -> String {
     std::fs::read_to_string(workspace_root().join("fixtures/cluster/nodes.toml")).unwrap()
@@ -186,21 +186,6 @@ fn fifos_and_devices_given_as_input_are_refused_at_once() {
     }
 }
 
-/// The worker's recipe from `rootfs`, into `out`.
-fn recipe_from(rootfs: &Path, out: &Path) -> std::process::Output {
-    cinch()
-        .args(["recipe", "--binary"])
-        .arg(fixture("mascot-worker"))
-        .arg("--trace")
-        .arg(workspace_root().join("fixtures/traces/worker-files.json"))
-        .arg("--from")
-        .arg(rootfs)
-        .arg("-o")
-        .arg(out)
-        .output()
-        .unwrap()
-}
-
 /// The tar's entries: (path, kind, link target, content).
 fn tar_entries(tar: &Path) -> Vec<(String, tar::EntryType, Option<String>, Vec<u8>)> {
     let mut archive = tar::Archive::new(std::fs::File::open(tar).unwrap());
@@ -232,7 +217,7 @@ fn a_recipe_never_packs_a_host_file_a_planted_link_points_to() {
         std::fs::remove_file(&fasta).unwrap();
         std::os::unix::fs::symlink(&target, &fasta).unwrap();
         let out_dir = dir.path().join("recipe");
-        let out = recipe_from(&rootfs, &out_dir);
+        let out = worker_recipe(&rootfs, &out_dir);
         assert!(out.status.success(), "{}", output_text(&out));
         let entries = tar_entries(&out_dir.join("rootfs.tar"));
         assert!(entries.iter().all(|(_, _, _, body)| !String::from_utf8_lossy(body).contains("HOST-SECRET")));
@@ -249,7 +234,7 @@ fn a_recipe_never_packs_a_host_file_a_planted_link_points_to() {
     std::fs::remove_dir(&current).unwrap();
     std::os::unix::fs::symlink(&outside, &current).unwrap();
     let out_dir = dir.path().join("recipe");
-    let out = recipe_from(&rootfs, &out_dir);
+    let out = worker_recipe(&rootfs, &out_dir);
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(output_text(&out).contains("not under"), "{}", output_text(&out));
     assert!(!out_dir.exists());
@@ -258,7 +243,7 @@ fn a_recipe_never_packs_a_host_file_a_planted_link_points_to() {
     std::fs::remove_file(&current).unwrap();
     std::fs::create_dir(&current).unwrap();
     assert!(Command::new("mkfifo").arg(&fasta).status().unwrap().success());
-    let out = recipe_from(&rootfs, &out_dir);
+    let out = worker_recipe(&rootfs, &out_dir);
     assert_eq!(out.status.code(), Some(2), "{}", output_text(&out));
     assert!(output_text(&out).contains("is a FIFO, not a regular file"), "{}", output_text(&out));
     assert!(!out_dir.exists());

@@ -9,8 +9,8 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use support::docker::{docker, docker_ready, populate_worker_rootfs, Container, IMAGE_NODE_DIR};
-use support::{cinch, fixture, output_text, require, require_root, workspace_root, PATIENCE};
+use support::docker::{docker, docker_ready, populate_worker_rootfs, worker_recipe, Container, IMAGE_NODE_DIR};
+use support::{cinch, output_text, require, require_root, PATIENCE};
 
 /// What Docker itself puts in every container's filesystem (`docker export`).
 const DOCKER_ADDED: &[&str] = &[
@@ -26,21 +26,6 @@ const DOCKER_ADDED: &[&str] = &[
     "proc",
     "sys",
 ];
-
-/// `cinch recipe` for the worker fixture and its recorded trace.
-fn worker_recipe(from: &Path, out: &Path) -> std::process::Output {
-    cinch()
-        .args(["recipe", "--binary"])
-        .arg(fixture("mascot-worker"))
-        .arg("--trace")
-        .arg(workspace_root().join("fixtures/traces/worker-files.json"))
-        .arg("--from")
-        .arg(from)
-        .arg("-o")
-        .arg(out)
-        .output()
-        .unwrap()
-}
 
 fn manifest_paths(dir: &Path) -> BTreeSet<String> {
     std::fs::read_to_string(dir.join("MANIFEST"))

@@ -1,7 +1,7 @@
 //! The real dockerd the container tests use (started by .ci/run, found via
 //! DOCKER_HOST), and the FROM-scratch worker image they run.
 
-use super::{demo_fasta, fixture, output_text};
+use super::{cinch, demo_fasta, fixture, output_text, workspace_root};
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -59,6 +59,21 @@ pub fn populate_worker_rootfs(rootfs: &Path) {
     let status = Command::new(fixture("mascot-client")).args(["gen-db", "-o"]).arg(demo_fasta(&node)).status().unwrap();
     assert!(status.success());
     std::fs::create_dir_all(node.join("results")).unwrap();
+}
+
+/// `cinch recipe` for the worker fixture and its recorded trace, its files from `from`.
+pub fn worker_recipe(from: &Path, out: &Path) -> std::process::Output {
+    cinch()
+        .args(["recipe", "--binary"])
+        .arg(fixture("mascot-worker"))
+        .arg("--trace")
+        .arg(workspace_root().join("fixtures/traces/worker-files.json"))
+        .arg("--from")
+        .arg(from)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
 }
 
 /// Removes the container however the test ends.
