@@ -41,7 +41,7 @@ fn every_format_is_written_and_docker_is_the_default() {
     assert!(oci.contains("\"architectures\"") && !oci.contains("archMap"), "{oci}");
     let k8s = std::fs::read_to_string(generate(dir.path(), "p.yaml", &["--format", "k8s"])).unwrap();
     assert!(k8s.contains("kind: \"SeccompProfile\"") && k8s.contains("name: \"mascot-worker\""), "{k8s}");
-    assert!(k8s.contains("localhostProfile: \"operator/default/mascot-worker.json\""), "{k8s}");
+    assert!(k8s.contains("localhostProfile: operator/mascot-worker.json"), "{k8s}");
 }
 
 #[test]
@@ -185,4 +185,89 @@ fn run_keeps_the_threaded_worker_serving_under_its_own_profile() {
         .unwrap();
     run_job(port, &fasta, "confined");
     assert!(confined.wait().unwrap().success());
+}
+
+/// YAML, typed as Kubernetes reads it (ints, bools, strings), as JSON.
+fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> serde_json::Value {
+    use yaml_rust2::Yaml;
+    match yaml {
+        Yaml::Hash(map) => serde_json::Value::Object(
+            map.iter().map(|(k, v)| (k.as_str().expect("string keys").to_string(), yaml_to_json(v))).collect(),
+        ),
+        Yaml::Array(items) => serde_json::Value::Array(items.iter().map(yaml_to_json).collect()),
+        Yaml::String(s) => serde_json::Value::String(s.clone()),
+        Yaml::Integer(i) => serde_json::json!(i),
+        Yaml::Real(r) => serde_json::json!(r.parse::<f64>().expect("a real")),
+        Yaml::Boolean(b) => serde_json::Value::Bool(*b),
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// Every key of `value` is one the OpenAPI `schema` names (kubectl's strict
+/// field validation, on by default since Kubernetes 1.27).
+fn unknown_fields(value: &serde_json::Value, schema: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            // metadata is the API server's (its schema lists no properties).
+            let Some(properties) = schema.get("properties").and_then(|p| p.as_object()) else { return };
+            if schema.get("x-kubernetes-preserve-unknown-fields").is_some() {
+                return;
+            }
+            for (key, item) in map {
+                match properties.get(key) {
+                    Some(sub) => unknown_fields(item, sub, &format!("{at}.{key}"), out),
+                    None if at == "" && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") => {}
+                    None => out.push(format!("{at}.{key}")),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                unknown_fields(
+                    item,
+                    schema.get("items").unwrap_or(&serde_json::Value::Null),
+                    &format!("{at}[{i}]"),
+                    out,
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_kubernetes_form_applies_to_both_versions_of_the_operators_crd() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = generate(dir.path(), "worker.yaml", &["--format", "k8s", "--name", "mascot-worker"]);
+    let text = std::fs::read_to_string(&output).unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("the output is YAML");
+    assert_eq!(docs.len(), 1, "one document, so that kubectl apply -f takes it whole:\n{text}");
+    let resource = yaml_to_json(&docs[0]);
+    assert_eq!(resource["kind"], "SeccompProfile");
+    assert!(resource["metadata"].get("namespace").is_none(), "SeccompProfile is cluster-scoped: {resource}");
+    assert!(text.contains("localhostProfile: operator/mascot-worker.json"), "{text}");
+
+    let crd_text =
+        std::fs::read_to_string(workspace_root().join("fixtures/reference/spo-seccompprofile-crd.yaml")).unwrap();
+    let crd = yaml_to_json(&yaml_rust2::YamlLoader::load_from_str(&crd_text).unwrap()[0]);
+    assert_eq!(crd["spec"]["scope"], "Cluster");
+    for version in crd["spec"]["versions"].as_array().unwrap() {
+        let name = version["name"].as_str().unwrap();
+        let schema = &version["schema"]["openAPIV3Schema"];
+        let mut object = resource.clone();
+        object["apiVersion"] = format!("security-profiles-operator.x-k8s.io/{name}").into();
+        let validator = jsonschema::validator_for(schema).expect("the CRD schema compiles");
+        let errors: Vec<String> =
+            validator.iter_errors(&object).map(|e| format!("{}: {e}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+        let mut unknown = Vec::new();
+        unknown_fields(&object, schema, "", &mut unknown);
+        assert!(unknown.is_empty(), "{name}: fields the CRD does not have: {unknown:?}");
+    }
+    // The check itself: a field the CRD lacks is caught.
+    let mut bad = resource.clone();
+    bad["spec"]["defaultErrnoRet"] = 1.into();
+    let mut unknown = Vec::new();
+    unknown_fields(&bad, &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"], "", &mut unknown);
+    assert_eq!(unknown, [".spec.defaultErrnoRet"]);
 }

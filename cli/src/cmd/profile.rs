@@ -49,8 +49,7 @@ pub fn run(args: ProfileArgs) -> Result<u8> {
     // The trace is kept even if a generator fails: it is the evidence.
     trace_out.commit(trace.to_json().as_bytes())?;
     let name = trace.default_profile_name();
-    let options =
-        RenderOptions { format: Format::Docker, floor: args.runtime_floor, name: &name, namespace: "default" };
+    let options = RenderOptions { format: Format::Docker, floor: args.runtime_floor, name: &name };
     let seccomp = seccomp::render(&trace, &options).context("cannot generate the seccomp profile")?;
     print_notes(&seccomp.notes);
     seccomp_out.commit(seccomp.text.as_bytes())?;

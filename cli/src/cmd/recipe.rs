@@ -171,7 +171,6 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
             format: seccomp::Format::Docker,
             floor: seccomp::FloorChoice::Runtime(Runtime::Runc),
             name: &name,
-            namespace: "default",
         };
         let seccomp = seccomp::render(trace, &options).context("cannot generate the seccomp profile")?;
         notes.extend(seccomp.notes);

@@ -214,7 +214,7 @@ mod tests {
     fn golden_oci_and_k8s_forms() {
         let profile = container_profile().profile;
         insta::assert_snapshot!("worker_container_oci", oci::to_json(&oci::to_oci(&profile).unwrap()));
-        insta::assert_snapshot!("worker_container_k8s", k8s::to_yaml(&profile, "mascot-worker", "mascot"));
+        insta::assert_snapshot!("worker_container_k8s", k8s::to_yaml(&profile, "mascot-worker"));
     }
 
     #[test]

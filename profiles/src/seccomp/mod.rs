@@ -89,9 +89,8 @@ impl std::str::FromStr for Format {
 pub struct RenderOptions<'a> {
     pub format: Format,
     pub floor: FloorChoice,
-    /// The resource's name and namespace (k8s form only).
+    /// The resource's name (k8s form only; SeccompProfile is cluster-scoped).
     pub name: &'a str,
-    pub namespace: &'a str,
 }
 
 /// A profile's text in its form, and the generator's notes.
@@ -110,11 +109,16 @@ pub fn render(trace: &crate::Trace, options: &RenderOptions) -> Result<Rendered,
         Format::Oci => oci::to_json(&oci::to_oci(&profile)?),
         Format::K8s => {
             check_kubernetes_name(options.name)?;
-            check_kubernetes_name(options.namespace)?;
-            k8s::to_yaml(&profile, options.name, options.namespace)
+            k8s::to_yaml(&profile, options.name)
         }
     };
-    Ok(Rendered { text, notes: generated.notes })
+    let mut notes = generated.notes;
+    if options.format == Format::K8s && profile.default_errno_ret.is_some_and(|errno| errno != 1) {
+        notes.push(crate::Note::from(
+            "the SeccompProfile CRD has no defaultErrnoRet: denied calls answer EPERM there, not the profile's errno",
+        ));
+    }
+    Ok(Rendered { text, notes })
 }
 
 /// Reads a profile in any of the JSON forms cinch knows.

@@ -44,18 +44,13 @@ pub struct SeccompArgs {
     /// Resource name (k8s format; default: the traced container's name)
     #[arg(long)]
     name: Option<String>,
-
-    /// Resource namespace (k8s format)
-    #[arg(long, default_value = "default")]
-    namespace: String,
 }
 
 pub fn run(args: SeccompArgs) -> Result<u8> {
     let trace = read_trace(&args.trace)?;
     let output = PendingOutput::reserve(&args.output)?;
     let name = args.name.clone().unwrap_or_else(|| trace.default_profile_name());
-    let options =
-        RenderOptions { format: args.format, floor: args.runtime_floor, name: &name, namespace: &args.namespace };
+    let options = RenderOptions { format: args.format, floor: args.runtime_floor, name: &name };
     let text = render(&trace, &options)?;
     output.commit(text.as_bytes())?;
     eprintln!("cinch: wrote {}", args.output.display());
