@@ -216,7 +216,7 @@ fn unknown_fields(value: &serde_json::Value, schema: &serde_json::Value, at: &st
             for (key, item) in map {
                 match properties.get(key) {
                     Some(sub) => unknown_fields(item, sub, &format!("{at}.{key}"), out),
-                    None if at == "" && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") => {}
+                    None if at.is_empty() && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") => {}
                     None => out.push(format!("{at}.{key}")),
                 }
             }
