@@ -337,3 +337,56 @@ fn a_kubernetes_profile_needs_a_kubernetes_name() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_a_crash() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    // Over a pipe's 64 KiB of output: 1000 findings (the most a file reports) and their JSON.
+    let wide = format!("{{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{}]}}", vec!["1"; 5000].join(","));
+    let file = dir.path().join("seccomp.json");
+    std::fs::write(&file, wide).unwrap();
+    for args in [vec!["lint", "--format", "json", file.to_str().unwrap()], vec!["explain"]] {
+        let mut child = cinch()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe closes, as with `| head -c 16`
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn dash_writes_to_standard_output_and_no_file_named_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.json");
+    std::fs::write(&trace, include_str!("../fixtures/traces/worker-host.json")).unwrap();
+    let trace = trace.to_str().unwrap();
+    for args in [
+        vec!["generate", "seccomp", "--trace", trace, "-o", "-"],
+        vec!["generate", "seccomp", "--format", "k8s", "--trace", trace, "-o", "-"],
+        vec!["generate", "apparmor", "--trace", trace, "-o", "-"],
+        vec!["merge", trace, "-o", "-"],
+    ] {
+        let out = cinch().args(&args).current_dir(dir.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", output_text(&out));
+        assert!(out.stdout.len() > 100, "{args:?}: nothing on stdout");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("wrote standard output")
+                || String::from_utf8_lossy(&out.stderr).contains("into standard output"),
+            "{}",
+            output_text(&out)
+        );
+        assert!(!dir.path().join("-").exists(), "{args:?} wrote a file named -");
+    }
+    // A traced command writes to stdout too: there -o - is refused before anything runs.
+    let (code, text) = run(&["trace", "-o", "-", "--", "/bin/true"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("give a file name"), "{text}");
+}

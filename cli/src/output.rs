@@ -159,14 +159,18 @@ fn file_name(path: &Path) -> Result<String> {
 /// destination is reported before a long trace rather than after it. The
 /// content goes to an unnamed file beside the destination and is renamed
 /// over it in one step: readers see the old file or the new one, never half.
-/// A symbolic link at the destination is replaced, never followed.
+/// A symbolic link at the destination is replaced, never followed. `-` is
+/// standard output, as kubectl and hadolint users expect.
 pub struct PendingOutput {
-    dir: Directory,
-    name: String,
+    /// None for standard output.
+    file: Option<(Directory, String)>,
 }
 
 impl PendingOutput {
     pub fn reserve(path: &Path) -> Result<PendingOutput> {
+        if path.as_os_str() == "-" {
+            return Ok(PendingOutput { file: None });
+        }
         if path.is_dir() && !path.is_symlink() {
             bail!("{} is a directory; give a file name for the output", path.display());
         }
@@ -179,13 +183,35 @@ impl PendingOutput {
         // Prove now that a file can be made there; it vanishes unnamed.
         let probe = dir.unnamed().map_err(|e| anyhow::anyhow!("cannot write {}: {e:#}", path.display()))?;
         dir.discard(probe);
-        Ok(PendingOutput { dir, name })
+        Ok(PendingOutput { file: Some((dir, name)) })
+    }
+
+    /// A file only: refuses `-` where standard output is taken (a traced
+    /// command writes there too).
+    pub fn reserve_file(path: &Path) -> Result<PendingOutput> {
+        if path.as_os_str() == "-" {
+            bail!("-o -: standard output is the traced command's here; give a file name");
+        }
+        PendingOutput::reserve(path)
     }
 
     /// Writes `content` and moves it into place.
     pub fn commit(self, content: &[u8]) -> Result<()> {
-        let unnamed = self.dir.write(&self.name, content, 0o666)?;
-        self.dir.name(unnamed, &self.name)
+        match self.file {
+            None => print_bytes(content),
+            Some((dir, name)) => {
+                let unnamed = dir.write(&name, content, 0o666)?;
+                dir.name(unnamed, &name)
+            }
+        }
+    }
+
+    /// The destination as messages name it: the path, or "standard output".
+    pub fn shown(&self, path: &Path) -> String {
+        match self.file {
+            None => "standard output".to_string(),
+            Some(_) => path.display().to_string(),
+        }
     }
 }
 
@@ -290,8 +316,12 @@ struct Staging {
 /// Writes a report to standard output. A reader that stops early (`| head`)
 /// ends the output quietly rather than with a panic.
 pub fn print_stdout(text: &str) -> Result<()> {
+    print_bytes(text.as_bytes())
+}
+
+fn print_bytes(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write to standard output"),
     }

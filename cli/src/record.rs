@@ -31,7 +31,7 @@ pub struct TargetArgs {
     #[arg(long, value_name = "PID")]
     pid: Option<u32>,
 
-    /// Stop after this long: 90s, 5m, 1h, 500ms (default: until the target exits)
+    /// Stop after this long: 90s, 5m, 1h30m, 5min, 500ms (default: until the target exits)
     #[arg(long, value_name = "TIME", value_parser = parse_duration)]
     duration: Option<Duration>,
 
@@ -411,19 +411,35 @@ fn report(trace: &Trace, reason: StopReason, elapsed: Duration) {
 /// Accepts `90s`, `5m`, `1h`, `500ms`, or a plain number of seconds.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 30s, 5m, 1h"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(format!("unknown unit {unit:?} in {text:?}: use ms, s, m or h")),
-    };
-    if !(seconds > 0.0 && seconds.is_finite()) {
+    let bad = || format!("{text:?} is not a duration like 90s, 5m, 1h30m, 5min, 500ms");
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return seconds_of(text.parse::<f64>().map_err(|_| bad())?, text); // a bare number: seconds
+    }
+    // One or more NUMBER UNIT parts, as humantime and Go's time.ParseDuration write them.
+    let mut seconds = 0.0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let number_end = rest.find(|c: char| !c.is_ascii_digit() && c != '.').ok_or_else(bad)?;
+        let value: f64 = rest[..number_end].parse().map_err(|_| bad())?;
+        let after = &rest[number_end..];
+        let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+        let unit = after[..unit_end].trim();
+        let scale = match unit {
+            "ms" | "msec" => 0.001,
+            "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+            "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
+            "h" | "hr" | "hrs" | "hour" | "hours" => 3600.0,
+            "d" | "day" | "days" => 86400.0,
+            _ => return Err(format!("unknown unit {unit:?} in {text:?}: use ms, s, min (or m), h or d")),
+        };
+        seconds += value * scale;
+        rest = after[unit_end..].trim_start();
+    }
+    seconds_of(seconds, text)
+}
+
+fn seconds_of(seconds: f64, text: &str) -> Result<Duration, String> {
+    if !(seconds > 0.0 && seconds.is_finite() && seconds < 1e12) {
         return Err(format!("{text:?}: the duration must be positive"));
     }
     Ok(Duration::from_secs_f64(seconds))
@@ -448,6 +464,11 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("5min"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("2m 30s"), Ok(Duration::from_secs(150)));
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("1h30").is_err());
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("-1s").is_err());
     }

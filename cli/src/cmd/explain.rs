@@ -1,6 +1,7 @@
 //! `cinch explain`: what a lint rule checks, why it matters, an example.
 
 use crate::exit;
+use crate::output::print_stdout;
 use anyhow::{anyhow, Result};
 use cinch_profiles::lint::rules;
 use clap::Args;
@@ -17,28 +18,30 @@ pub struct ExplainArgs {
 pub fn run(args: ExplainArgs) -> Result<u8> {
     match args.id {
         None => {
+            let mut out = String::new();
             for rule in rules::all() {
-                println!(
-                    "{:<8} {:<8} {:<11} {:<29} {}",
+                out.push_str(&format!(
+                    "{:<8} {:<8} {:<11} {:<29} {}\n",
                     rule.id,
                     rule.severity,
                     rule.group.as_str(),
                     rule.name,
                     rule.summary
-                );
+                ));
             }
+            print_stdout(&out)?;
         }
         Some(id) => {
             let rule = rules::find(&id).ok_or_else(|| anyhow!("no rule {id:?}; `cinch explain` lists them"))?;
-            println!(
-                "{} {} ({}, {})\n\n{}.\n\n{}",
+            print_stdout(&format!(
+                "{} {} ({}, {})\n\n{}.\n\n{}\n",
                 rule.id,
                 rule.name,
                 rule.group.as_str(),
                 rule.severity,
                 rule.summary,
                 rule.doc
-            );
+            ))?;
         }
     }
     Ok(exit::OK)

@@ -34,13 +34,14 @@ pub fn run(args: MergeArgs) -> Result<u8> {
         traces.push((path.display().to_string(), read_trace(path)?));
     }
     let merged = merge(&traces)?;
+    let shown = output.shown(&args.output);
     output.commit(merged.to_json().as_bytes())?;
 
     let runs = merged.runs.unwrap_or(1);
     let everywhere = |n: Option<u64>| n == Some(runs);
     let syscalls_everywhere = merged.syscalls.values().filter(|s| everywhere(s.runs)).count();
     let files_everywhere = merged.files.values().filter(|f| everywhere(f.runs)).count();
-    eprintln!("cinch: merged {} trace(s), {runs} run(s), into {}", traces.len(), args.output.display());
+    eprintln!("cinch: merged {} trace(s), {runs} run(s), into {shown}", traces.len());
     eprintln!(
         "  {} syscalls ({} in every run), {} files ({} in every run), {} programs, {} addresses",
         merged.syscalls.len(),

@@ -42,8 +42,8 @@ pub fn run(args: ProfileArgs) -> Result<u8> {
     let dir = args.output.canonicalize().with_context(|| format!("cannot resolve {}", args.output.display()))?;
     let trace_path = dir.join("trace.json");
     let seccomp_path = dir.join("seccomp.json");
-    let trace_out = PendingOutput::reserve(&trace_path)?;
-    let seccomp_out = PendingOutput::reserve(&seccomp_path)?;
+    let trace_out = PendingOutput::reserve_file(&trace_path)?;
+    let seccomp_out = PendingOutput::reserve_file(&seccomp_path)?;
 
     let Recorded { trace, docker_run } = record(&args.target, &trace_path)?;
     // The trace is kept even if a generator fails: it is the evidence.

@@ -31,7 +31,7 @@ pub struct TraceArgs {
 
 pub fn run(args: TraceArgs) -> Result<u8> {
     args.target.check()?;
-    let output = PendingOutput::reserve(&args.output)?;
+    let output = PendingOutput::reserve_file(&args.output)?;
     let Recorded { trace, .. } = record(&args.target, &args.output)?;
     output.commit(trace.to_json().as_bytes())?;
     eprintln!("  wrote {}", args.output.display());

@@ -82,18 +82,15 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
     };
     print_notes(&notes);
     let checked = if is_profile {
-        apparmor_parser::check(&text).with_context(|| format!("{} was not written", args.output.display()))?
+        apparmor_parser::check(&text).with_context(|| format!("{} was not written", output.shown(&args.output)))?
     } else {
         false
     };
+    let shown = output.shown(&args.output);
     output.commit(text.as_bytes())?;
     if is_profile && !checked {
         eprintln!("cinch: note: apparmor_parser is not installed (Debian: apt install apparmor); the profile was not compile-checked");
     }
-    eprintln!(
-        "cinch: wrote {}{}",
-        args.output.display(),
-        if checked { " (compiles with apparmor_parser)" } else { "" }
-    );
+    eprintln!("cinch: wrote {shown}{}", if checked { " (compiles with apparmor_parser)" } else { "" });
     Ok(exit::OK)
 }

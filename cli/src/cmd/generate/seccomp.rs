@@ -52,8 +52,9 @@ pub fn run(args: SeccompArgs) -> Result<u8> {
     let name = args.name.clone().unwrap_or_else(|| trace.default_profile_name());
     let options = RenderOptions { format: args.format, floor: args.runtime_floor, name: &name };
     let text = render(&trace, &options)?;
+    let shown = output.shown(&args.output);
     output.commit(text.as_bytes())?;
-    eprintln!("cinch: wrote {}", args.output.display());
+    eprintln!("cinch: wrote {shown}");
     Ok(exit::OK)
 }
 
