@@ -134,6 +134,15 @@ fn generated_profile_starts_the_worker_three_times_and_denies_escapes() {
     // The line cinch printed is the traced command with the profile.
     assert!(profiled.run_line.starts_with("docker run --security-opt seccomp="), "{}", profiled.run_line);
     assert!(profiled.run_line.contains(&format!("seccomp={profile} ")), "{}", profiled.run_line);
+    // And the AppArmor profile, written beside it (and compiled), by name.
+    let apparmor = profiled.seccomp.with_file_name(format!("{}.apparmor", profiled.name));
+    let text = std::fs::read_to_string(&apparmor).unwrap_or_else(|e| panic!("{}: {e}", apparmor.display()));
+    assert!(text.contains(&format!("profile {} ", profiled.name)), "{text}");
+    assert!(
+        profiled.run_line.contains(&format!("--security-opt apparmor={} ", profiled.name)),
+        "{}",
+        profiled.run_line
+    );
     assert!(profiled.run_line.contains(worker_image()), "{}", profiled.run_line);
     assert!(
         profiled.run_line.contains(&format!(":{port} {} --listen", worker_image(), port = profiled.port)),

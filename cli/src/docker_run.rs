@@ -53,20 +53,27 @@ impl DockerRun {
         self.head.iter().chain(options).chain(&self.rest).cloned().collect()
     }
 
-    /// The command line with every `--security-opt seccomp=...` replaced by `seccomp`.
-    pub fn with_seccomp(&self, profile: &OsStr) -> Vec<OsString> {
+    /// The command line with every `--security-opt seccomp=...` replaced by `seccomp`, and with
+    /// `apparmor` given, every `--security-opt apparmor=...` by that profile.
+    pub fn with_profiles(&self, seccomp: &OsStr, apparmor: Option<&str>) -> Vec<OsString> {
         let (options, image) = self.options();
         let mut dropped = vec![false; image];
-        for option in options.iter().filter(|o| is_seccomp_option(o)) {
+        let replaced = |o: &RunOption| {
+            is_security_option(o, "seccomp") || (apparmor.is_some() && is_security_option(o, "apparmor"))
+        };
+        for option in options.iter().filter(|o| replaced(o)) {
             dropped[option.word] = true;
             if option.value_is_next_word && option.word + 1 < image {
                 dropped[option.word + 1] = true;
             }
         }
-        let mut seccomp = OsString::from("seccomp=");
-        seccomp.push(profile);
+        let mut flag = OsString::from("seccomp=");
+        flag.push(seccomp);
         let mut out = self.head.clone();
-        out.extend(["--security-opt".into(), seccomp]);
+        out.extend(["--security-opt".into(), flag]);
+        if let Some(name) = apparmor {
+            out.extend(["--security-opt".into(), format!("apparmor={name}").into()]);
+        }
         out.extend(self.rest[..image].iter().zip(&dropped).filter(|(_, d)| !**d).map(|(w, _)| w.clone()));
         out.extend(self.rest[image..].iter().cloned());
         out
@@ -101,9 +108,13 @@ impl DockerRun {
     }
 }
 
-fn is_seccomp_option(option: &RunOption) -> bool {
+/// `--security-opt KIND=...` (or `KIND:...`).
+fn is_security_option(option: &RunOption, kind: &str) -> bool {
     option.name == "--security-opt"
-        && option.value.as_deref().is_some_and(|v| v.starts_with("seccomp=") || v.starts_with("seccomp:"))
+        && option
+            .value
+            .as_deref()
+            .is_some_and(|v| v.strip_prefix(kind).is_some_and(|rest| rest.starts_with('=') || rest.starts_with(':')))
 }
 
 #[cfg(test)]
@@ -147,10 +158,16 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            run.with_seccomp(OsStr::new("/p/seccomp.json")),
+            run.with_profiles(OsStr::new("/p/seccomp.json"), None),
             argv(
                 "docker run --security-opt seccomp=/p/seccomp.json -e A=1 -it --security-opt no-new-privileges img --security-opt seccomp=x"
             )
+        );
+        let run = DockerRun::parse(&argv("docker run --security-opt apparmor=old --security-opt=seccomp=o.json img"))
+            .unwrap();
+        assert_eq!(
+            run.with_profiles(OsStr::new("/s.json"), Some("w")),
+            argv("docker run --security-opt seccomp=/s.json --security-opt apparmor=w img")
         );
         assert!(!run.is_unconfined());
         assert!(DockerRun::parse(&argv("docker run --security-opt seccomp=unconfined img")).unwrap().is_unconfined());
@@ -161,7 +178,7 @@ mod tests {
         let run = DockerRun::parse(&argv("docker run -p5001:5001 img --jobs 1")).unwrap();
         assert_eq!(run.options().1, 1, "the image is rest[1]");
         assert_eq!(
-            run.with_seccomp(OsStr::new("/p.json")),
+            run.with_profiles(OsStr::new("/p.json"), None),
             argv("docker run --security-opt seccomp=/p.json -p5001:5001 img --jobs 1")
         );
         let run = DockerRun::parse(&argv("docker run -p5001:5001 img --privileged")).unwrap();
