@@ -47,7 +47,7 @@ fn a_target_is_required_and_only_one() {
 
     let (code, text) = run(&["trace", "--duration", "5 parsecs", "-o", "x.json", "--", "/bin/true"]);
     assert_eq!(code, Some(2));
-    assert!(text.contains("unknown unit \" parsecs\""), "{text}");
+    assert!(text.contains("unknown unit \"parsecs\""), "{text}");
 }
 
 #[test]
