@@ -104,12 +104,23 @@ fn sarif_is_valid_sarif_2_1_0() {
     // What GitHub code scanning needs beyond the schema: relative URIs, lines, rule help.
     let run = &sarif["runs"][0];
     assert!(run["tool"]["driver"]["rules"].as_array().unwrap().iter().all(|r| r["help"]["text"].is_string()));
+    for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
+        let severity: f64 = rule["properties"]["security-severity"].as_str().unwrap().parse().unwrap();
+        assert!((0.1..=10.0).contains(&severity), "{rule}");
+    }
+    let mut fingerprints = std::collections::BTreeSet::new();
     for result in run["results"].as_array().unwrap() {
+        let fingerprint = result["partialFingerprints"]["cinchFindingHash/v1"].as_str().unwrap();
+        fingerprints.insert(fingerprint.to_string());
         let location = &result["locations"][0]["physicalLocation"];
         let uri = location["artifactLocation"]["uri"].as_str().unwrap();
         assert!(!uri.starts_with('/') && !uri.contains("://"), "{uri}");
         assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
     }
+    assert!(fingerprints.len() > 40, "fingerprints tell findings apart: {}", fingerprints.len());
+    // The same run gives the same fingerprints (GitHub matches alerts across runs by them).
+    let (_, again, _) = lint(&["--format", "sarif", "fixtures/lint/sample", "fixtures/lint/rules"]);
+    assert_eq!(again, stdout);
     // A validator that accepts anything would prove nothing.
     let mut broken = sarif.clone();
     broken["runs"][0]["results"][0]["level"] = "fatal".into();

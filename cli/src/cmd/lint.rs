@@ -232,7 +232,10 @@ fn read_lintable(path: &Path, roots: &[PathBuf]) -> Result<std::result::Result<V
         match path.canonicalize() {
             Err(_) => return Ok(Err("a symbolic link to nothing".into())),
             Ok(real) if !roots.iter().any(|root| real.starts_with(root)) => {
-                return Ok(Err(format!("a symbolic link out of the tree being linted (to {})", real.display())))
+                // Named as the link has it (the resolved path can name a pid, and differ by run).
+                let target =
+                    std::fs::read_link(path).map_or_else(|_| real.display().to_string(), |t| t.display().to_string());
+                return Ok(Err(format!("a symbolic link out of the tree being linted (to {target})")));
             }
             Ok(_) => {}
         }
