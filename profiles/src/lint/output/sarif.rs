@@ -44,7 +44,7 @@ pub fn render(report: &Report, version: &str) -> String {
                 "ruleIndex": index,
                 "level": level(f.severity),
                 "message": {"text": f.message},
-                "partialFingerprints": {"cinchFindingHash/v1": fingerprint(&f.rule, path, &f.message)},
+                "partialFingerprints": {"cinchFindingHash/v1": fingerprint(f.rule, path, &f.message)},
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": location,
