@@ -128,6 +128,24 @@ fn run_enforces_the_profile_of_a_traced_command() {
     let (code, stdout, _) = run(&["run", "--seccomp", profile, "--", probe, "noop", "keyctl"]);
     assert_eq!(code, Some(1), "{stdout}");
     assert_eq!(stdout, "noop ok\nkeyctl errno=1 (Operation not permitted (os error 1))\n");
+    // The Kubernetes form of the same profile is applied alike.
+    let k8s = dir.path().join("noop.yaml");
+    let (code, _, stderr) = run(&[
+        "generate",
+        "seccomp",
+        "--format",
+        "k8s",
+        "--name",
+        "noop",
+        "--trace",
+        trace.to_str().unwrap(),
+        "-o",
+        k8s.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, stderr) = run(&["run", "--seccomp", k8s.to_str().unwrap(), "--", probe, "noop", "keyctl"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert_eq!(stdout, "noop ok\nkeyctl errno=1 (Operation not permitted (os error 1))\n");
     // The control: without the profile, keyctl is not refused with EPERM.
     let out = std::process::Command::new(probe).arg("keyctl").output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("errno=1 "), "{}", output_text(&out));

@@ -173,7 +173,22 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
 /// Attaches to a process that is already running and to everything in its
 /// mount namespace.
 fn attach_running(pid: u32, target: Target) -> Result<(Tracer, Subject)> {
-    let mntns = mount_namespace_of(pid).with_context(|| format!("cannot read the mount namespace of process {pid}"))?;
+    let mntns = mount_namespace_of(pid).map_err(|err| {
+        let hint = match err.kind() {
+            std::io::ErrorKind::PermissionDenied => {
+                "cinch needs root with ptrace rights over it: run it as root on the host, not in a user \
+                 namespace, and where the Yama ptrace scope and the LSMs allow it"
+            }
+            std::io::ErrorKind::NotFound => "no such process (it may have exited)",
+            _ => "",
+        };
+        let err = anyhow::Error::new(err).context(format!("cannot read /proc/{pid}/ns/mnt"));
+        if hint.is_empty() {
+            err.context(format!("cannot trace process {pid}"))
+        } else {
+            err.context(format!("cannot trace process {pid} ({hint})"))
+        }
+    })?;
     if mntns == own_mount_namespace().context("cannot read cinch's own mount namespace")? {
         bail!(
             "process {pid} shares cinch's mount namespace (it is not in a container), so \

@@ -42,6 +42,41 @@ pub fn resource(profile: &Profile, name: &str) -> Value {
     })
 }
 
+/// The profile in a SeccompProfile resource (YAML, as `kubectl get -o yaml`
+/// or `--format k8s` writes it), read with cinch's one YAML parser; plain
+/// scalars that are numbers or booleans are read as such.
+pub fn from_yaml(text: &str) -> Result<Profile, String> {
+    let root = crate::lint::parse::yaml::parse(text).map_err(|e| format!("line {}: {}", e.pos.line, e.message))?;
+    if root.get("kind").and_then(|k| k.as_str()) != Some("SeccompProfile") {
+        return Err("line 1: not a SeccompProfile resource (kind: SeccompProfile)".into());
+    }
+    let spec = root.get("spec").ok_or("a SeccompProfile needs a spec")?;
+    let mut value = typed(spec);
+    if let Value::Object(map) = &mut value {
+        // The CRD's flat list is Docker's `architectures` too.
+        map.retain(|key, _| {
+            !matches!(key.as_str(), "baseProfileName" | "disabled" | "flags" | "listenerPath" | "listenerMetadata")
+        });
+    }
+    serde_json::from_value(value).map_err(|e| format!("spec: {e}"))
+}
+
+fn typed(node: &crate::lint::parse::tree::Node) -> Value {
+    use crate::lint::parse::tree::Value as V;
+    match &node.value {
+        V::Null => Value::Null,
+        V::Bool(b) => Value::Bool(*b),
+        V::Number(n) | V::String(n) => match (n.parse::<u64>(), n.as_str()) {
+            (Ok(number), _) => json!(number),
+            (_, "true") => Value::Bool(true),
+            (_, "false") => Value::Bool(false),
+            _ => Value::String(n.clone()),
+        },
+        V::Array(items) => Value::Array(items.iter().map(typed).collect()),
+        V::Object(members) => Value::Object(members.iter().map(|m| (m.key.clone(), typed(&m.value))).collect()),
+    }
+}
+
 /// Where the operator installs the profile on each node, relative to the
 /// kubelet's seccomp directory: what a Pod's `localhostProfile` names.
 pub fn localhost_profile(name: &str) -> String {

@@ -31,6 +31,8 @@ pub enum SeccompError {
     UnknownArch { arch: String },
     #[error("the OCI runtime spec types refused the profile")]
     Oci(#[source] oci_spec::OciSpecError),
+    #[error("{message} (expected Docker's JSON, an OCI config.json or linux.seccomp object, or a Kubernetes SeccompProfile in YAML)")]
+    Kubernetes { message: String },
     #[error("{name:?} is not a Kubernetes name (RFC 1123: lowercase letters, digits, '-' and '.', at most 253, starting and ending with a letter or digit)")]
     BadKubernetesName { name: String },
 }
@@ -121,7 +123,8 @@ pub fn render(trace: &crate::Trace, options: &RenderOptions) -> Result<Rendered,
     Ok(Rendered { text, notes })
 }
 
-/// Reads a profile in any of the JSON forms cinch knows.
+/// Reads a profile in any of the forms cinch knows: Docker's JSON, an OCI
+/// config.json or its linux.seccomp object, a Kubernetes SeccompProfile (YAML).
 pub fn load(text: &str) -> Result<Profile, SeccompError> {
     #[derive(Deserialize)]
     struct Shape {
@@ -136,6 +139,10 @@ pub fn load(text: &str) -> Result<Profile, SeccompError> {
     #[derive(Deserialize)]
     struct OciLinux {
         seccomp: Option<Profile>,
+    }
+    if !text.trim_start().starts_with('{') {
+        // Not JSON: the Kubernetes form is the one YAML cinch reads.
+        return k8s::from_yaml(text).map_err(|message| SeccompError::Kubernetes { message });
     }
     let shape: Shape = serde_json::from_str(text).map_err(syntax)?;
     if shape.default_action.is_some() {
