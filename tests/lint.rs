@@ -143,6 +143,8 @@ fn what_cinch_generates_for_the_worker_lints_without_errors() {
             let file = s(out.join(format!("{trace}-{format}.json")));
             generate(&["generate", "seccomp", "--trace", &trace_path, "--format", format, "-o", &file]);
         }
+        let file = s(out.join(format!("{trace}-k8s.yaml")));
+        generate(&["generate", "seccomp", "--trace", &trace_path, "--format", "k8s", "--name", "w", "-o", &file]);
         generate(&[
             "generate",
             "apparmor",
@@ -213,9 +215,15 @@ fn what_cinch_generates_for_the_worker_lints_without_errors() {
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let files = report["summary"]["files"].as_u64().unwrap();
-    // 6 seccomp + 3 OCI + 3 AppArmor + userns (daemon.json, subuid, subgid, setup.sh)
+    // 6 seccomp + 3 OCI + 3 Kubernetes + 3 AppArmor + userns (daemon.json, subuid, subgid, setup.sh)
     // + recipe (Containerfile x2, run.sh, compose.yaml, seccomp.json) + cluster scripts.
-    assert!(files >= 20, "only {files} files were recognised: {stdout}");
+    assert!(files >= 23, "only {files} files were recognised: {stdout}");
+    let k8s = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("-k8s.yaml")));
+    assert_eq!(k8s.filter(|f| f["rule"] == "LINT001").count(), 0, "{stdout}");
     assert_eq!(report["summary"]["errors"], 0, "{stdout}");
 }
 

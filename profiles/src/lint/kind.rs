@@ -20,10 +20,13 @@ pub enum Kind {
     Shell,
     /// A GitHub Actions workflow: its steps' `run:` scripts are shell.
     Workflow,
+    /// A Kubernetes SeccompProfile (security-profiles-operator): its spec
+    /// is checked by the seccomp rules.
+    K8sSeccomp,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Seccomp,
         Kind::Oci,
         Kind::Apparmor,
@@ -33,6 +36,7 @@ impl Kind {
         Kind::Compose,
         Kind::Shell,
         Kind::Workflow,
+        Kind::K8sSeccomp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +50,7 @@ impl Kind {
             Kind::Compose => "compose",
             Kind::Shell => "shell",
             Kind::Workflow => "workflow",
+            Kind::K8sSeccomp => "k8s-seccomp",
         }
     }
 
@@ -55,7 +60,10 @@ impl Kind {
 
     /// Whether the format has `#` comments (and so inline suppressions).
     pub fn has_comments(self) -> bool {
-        matches!(self, Kind::Apparmor | Kind::Dockerfile | Kind::Compose | Kind::Shell | Kind::Workflow)
+        matches!(
+            self,
+            Kind::Apparmor | Kind::Dockerfile | Kind::Compose | Kind::Shell | Kind::Workflow | Kind::K8sSeccomp
+        )
     }
 }
 
@@ -109,6 +117,9 @@ pub fn detect(path: &Path, text: &str) -> Option<Kind> {
         return Some(Kind::Apparmor);
     }
     if matches!(extension.as_str(), "yaml" | "yml") {
+        if text.lines().any(|l| matches!(l.trim_end(), "kind: SeccompProfile" | "kind: \"SeccompProfile\"")) {
+            return Some(Kind::K8sSeccomp);
+        }
         return text.lines().any(|l| l.starts_with("services:")).then_some(Kind::Compose);
     }
     let shell_name = matches!(extension.as_str(), "sh" | "bash") || text.starts_with("#!");

@@ -157,6 +157,16 @@ fn lint_text(kind: Kind, text: &str, env: &Env, c: &mut Check, out: &mut FileLin
                 lint_run(&run_config::from_run_line(&line), c, out);
             }
         }
+        Kind::K8sSeccomp => {
+            let root = match parse::yaml::parse(text) {
+                Ok(root) => root,
+                Err(e) => return c.report(&unparsable::RULE, e.pos, format!("not valid YAML: {}", e.message)),
+            };
+            match root.get("spec").filter(|spec| spec.is_object()) {
+                Some(spec) => rules::seccomp::RULES.iter().for_each(|(_, check)| check(spec, c)),
+                None => c.report(&unparsable::RULE, root.pos, "a SeccompProfile must have a spec: map"),
+            }
+        }
         Kind::Workflow => {
             let root = match parse::yaml::parse(text) {
                 Ok(root) => root,
@@ -422,6 +432,11 @@ mod tests {
         )
         .contains(&"SEC002"));
         assert!(!seccomp(r#"{"index": 0, "value": 5, "op": "SCMP_CMP_EQ"}"#).contains(&"SEC002"));
+
+        let k8s = "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata:\n  name: w\nspec:\n  defaultAction: SCMP_ACT_LOG\n  syscalls:\n  - names: [bpf]\n    action: SCMP_ACT_ALLOW\n";
+        assert_eq!(kind::detect(std::path::Path::new("deploy/seccomp.yaml"), k8s), Some(Kind::K8sSeccomp));
+        let found = ids(Kind::K8sSeccomp, "seccomp.yaml", k8s);
+        assert!(found.contains(&"SEC001") && found.contains(&"SEC002"), "{found:?}");
 
         let workflow = "on: push\njobs:\n  build:\n    steps:\n      - run: |\n          echo hi\n          docker run --privileged img\n";
         let linted = lint_file(Kind::Workflow, ".github/workflows/ci.yml", workflow.as_bytes(), &Env::default());
