@@ -390,3 +390,20 @@ fn dash_writes_to_standard_output_and_no_file_named_dash() {
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("give a file name"), "{text}");
 }
+
+#[test]
+fn runs_of_other_engines_are_refused_with_the_way_to_trace_them() {
+    for command in [
+        &["podman", "run", "--rm", "alpine", "true"][..],
+        &["nerdctl", "run", "alpine"],
+        &["/usr/bin/podman", "container", "run", "alpine"],
+        &["docker", "compose", "-f", "c.yml", "run", "svc"],
+        &["docker-compose", "up"],
+    ] {
+        let mut args = vec!["trace", "-o", "unused.json", "--"];
+        args.extend(command);
+        let (code, text) = run(&args);
+        assert_eq!(code, Some(2), "{command:?}: {text}");
+        assert!(text.contains("--container NAME") && text.contains("--pid PID"), "{text}");
+    }
+}

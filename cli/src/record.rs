@@ -73,14 +73,40 @@ impl TargetArgs {
     pub fn check(&self) -> Result<()> {
         let chosen = [self.container.is_some(), self.pid.is_some(), !self.command.is_empty()];
         match chosen.iter().filter(|c| **c).count() {
-            1 => Ok(()),
+            1 => Ok::<(), anyhow::Error>(()),
             0 => bail!("nothing to trace: give --container NAME, --pid PID, or a command after `--`"),
             _ => bail!("give only one target: --container, --pid, or a command after `--`"),
+        }?;
+        if let Some(engine) = other_engine_run(&self.command) {
+            bail!(
+                "`{engine}` starts its container through another process, so tracing the command would trace only \
+                 the client: start the container, then trace it with --container NAME (Docker) or --pid PID \
+                 (any process inside it)"
+            );
         }
+        Ok(())
     }
 
     pub fn allow_lost(&self) -> bool {
         self.allow_lost
+    }
+}
+
+/// The engine command of a container `run` cinch cannot trace from the
+/// client (`podman run`, `nerdctl run`, `docker compose run`...), if `argv` is one.
+fn other_engine_run(argv: &[OsString]) -> Option<String> {
+    let words: Vec<String> = argv.iter().map(|w| w.to_string_lossy().into_owned()).collect();
+    let program = words.first()?.rsplit('/').next()?.to_string();
+    let rest: Vec<&str> = words[1..].iter().map(String::as_str).filter(|w| !w.starts_with('-')).take(2).collect();
+    match (program.as_str(), rest.as_slice()) {
+        ("podman" | "nerdctl", ["run" | "create", ..] | ["container", "run" | "create"]) => {
+            Some(format!("{program} run"))
+        }
+        ("docker", ["compose", ..]) | ("docker-compose", _) => {
+            let verb = words.iter().find(|w| matches!(w.as_str(), "run" | "up" | "create" | "start"))?;
+            Some(format!("{} {verb}", if program == "docker" { "docker compose" } else { "docker-compose" }))
+        }
+        _ => None,
     }
 }
 
