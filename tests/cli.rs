@@ -28,6 +28,8 @@ fn help_texts() {
         ("cluster", &["cluster", "--help"]),
         ("lint", &["lint", "--help"]),
         ("explain", &["explain", "--help"]),
+        ("completions", &["completions", "--help"]),
+        ("man", &["man", "--help"]),
     ] {
         let (code, text) = run(args);
         assert_eq!(code, Some(0));
@@ -406,4 +408,42 @@ fn runs_of_other_engines_are_refused_with_the_way_to_trace_them() {
         assert_eq!(code, Some(2), "{command:?}: {text}");
         assert!(text.contains("--container NAME") && text.contains("--pid PID"), "{text}");
     }
+}
+
+#[test]
+fn completions_man_pages_version_and_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = cinch().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {}", output_text(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("generate") && text.contains("max-facts"), "{shell}: {text}");
+    }
+    let bash = dir.path().join("cinch.bash");
+    std::fs::write(&bash, cinch().args(["completions", "bash"]).output().unwrap().stdout).unwrap();
+    assert!(std::process::Command::new("bash").arg("-n").arg(&bash).status().unwrap().success());
+
+    let out = cinch().arg("man").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(".TH cinch 1"), "{}", output_text(&out));
+    let pages = dir.path().join("man1");
+    let out = cinch().args(["man", "-o"]).arg(&pages).output().unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let trace = std::fs::read_to_string(pages.join("cinch-trace.1")).unwrap();
+    assert!(trace.contains(".TH cinch-trace 1") && trace.contains("max\\-facts"), "{trace}");
+
+    for args in [&["--version"][..], &["lint", "--version"], &["generate", "seccomp", "--version"]] {
+        let (code, text) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {text}");
+        assert!(text.contains(env!("CARGO_PKG_VERSION")), "{text}");
+    }
+
+    let trace_file = dir.path().join("t.json");
+    std::fs::write(&trace_file, include_str!("../fixtures/traces/worker-host.json")).unwrap();
+    let out = dir.path().join("q.json");
+    let quiet =
+        cinch().args(["-q", "generate", "seccomp", "--trace"]).arg(&trace_file).arg("-o").arg(&out).output().unwrap();
+    assert!(quiet.status.success() && out.exists(), "{}", output_text(&quiet));
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "", "--quiet prints nothing on success");
+    let loud = cinch().args(["generate", "seccomp", "--trace"]).arg(&trace_file).arg("-o").arg(&out).output().unwrap();
+    assert!(String::from_utf8_lossy(&loud.stderr).contains("cinch: wrote"), "{}", output_text(&loud));
 }

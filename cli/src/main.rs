@@ -2,20 +2,22 @@
 //! lives in the libraries: `cinch-ebpf` (tracing) and `cinch-profiles`
 //! (the trace model, generators, lint rules).
 
+// First: its say! macro is used by the modules below.
+#[macro_use]
+mod output;
 mod apparmor_parser;
 mod cmd;
 mod docker;
 mod docker_run;
 mod exec;
 mod input;
-mod output;
 mod process;
 mod record;
 mod rootfs;
 mod seccomp_filter;
 mod status;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Exit codes, shared by every subcommand.
@@ -32,6 +34,7 @@ pub mod exit {
 #[command(
     name = "cinch",
     version,
+    propagate_version = true,
     about = "Harden containers from evidence",
     long_about = "Harden containers from evidence.\n\n\
                   cinch watches what a container really does with eBPF, keeps it as a trace \
@@ -55,6 +58,10 @@ pub mod exit {
                   cinch explain SEC001"
 )]
 struct Cli {
+    /// Print no notes or summaries on stderr (errors and lost-event warnings still)
+    #[arg(short, long, global = true)]
+    quiet: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -73,10 +80,13 @@ enum Command {
     Cluster(cmd::cluster::ClusterArgs),
     Lint(cmd::lint::LintArgs),
     Explain(cmd::explain::ExplainArgs),
+    Completions(cmd::completions::CompletionsArgs),
+    Man(cmd::man::ManArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Trace(args) => cmd::trace::run(args),
         Command::Show(args) => cmd::show::run(args),
@@ -90,6 +100,8 @@ fn main() -> ExitCode {
         Command::Cluster(args) => cmd::cluster::run(args),
         Command::Lint(args) => cmd::lint::run(args),
         Command::Explain(args) => cmd::explain::run(args),
+        Command::Completions(args) => cmd::completions::run(args, Cli::command()),
+        Command::Man(args) => cmd::man::run(args, Cli::command()),
     };
     match result {
         Ok(code) => ExitCode::from(code),

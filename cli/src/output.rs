@@ -15,6 +15,28 @@ use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, Mode, OFlags, CWD};
 use rustix::io::Errno;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether `-q/--quiet` was given: notes and summaries are not printed
+/// (errors, warnings of lost events and the `cinch: tracing` line still are).
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// `eprintln!` for what `--quiet` leaves out: notes, what was written, summaries.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !$crate::output::quiet() {
+            eprintln!($($arg)*)
+        }
+    };
+}
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
@@ -319,7 +341,8 @@ pub fn print_stdout(text: &str) -> Result<()> {
     print_bytes(text.as_bytes())
 }
 
-fn print_bytes(bytes: &[u8]) -> Result<()> {
+/// The same for bytes.
+pub fn print_bytes(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -332,8 +355,8 @@ fn print_bytes(bytes: &[u8]) -> Result<()> {
 pub fn print_notes(notes: &[Note]) {
     for note in notes {
         match note.remedy {
-            Some(remedy) => eprintln!("cinch: note: {}; {}", note.text, remedy_text(remedy)),
-            None => eprintln!("cinch: note: {}", note.text),
+            Some(remedy) => say!("cinch: note: {}; {}", note.text, remedy_text(remedy)),
+            None => say!("cinch: note: {}", note.text),
         }
     }
 }

@@ -177,7 +177,7 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
     let (target, from_container_start) = subject.finish(reason, &mut tracer)?;
     if !outlived.is_empty() {
         let pids: Vec<String> = outlived.iter().take(10).map(u32::to_string).collect();
-        eprintln!(
+        say!(
             "cinch: note: {} process(es) the command started still run (pid {}): the trace ends with the command, \
              and what they do from now on is not in it",
             outlived.len(),
@@ -376,7 +376,7 @@ impl DockerRunSubject {
             );
         }
         if let Some(code) = self.client_status.filter(|c| *c != 0) {
-            eprintln!("cinch: note: docker run exited with status {code}");
+            say!("cinch: note: docker run exited with status {code}");
         }
         let (name, image) = match self.described {
             Some(c) => (c.name, c.image),
@@ -433,7 +433,7 @@ fn report(trace: &Trace, reason: StopReason, elapsed: Duration) {
         StopReason::Interrupted => "interrupted",
         StopReason::Terminated => "terminated",
     };
-    eprintln!(
+    say!(
         "cinch: traced {} for {:.1}s ({why})\n  {} syscalls ({} calls), {} new processes, {} lost events\n  \
          {} files ({} failed attempts), {} programs, {} addresses",
         trace.target,

@@ -63,7 +63,7 @@ fn install(args: InstallArgs) -> Result<u8> {
         bail!("apparmor_parser -r {} failed: {}", file.display(), apparmor_parser::parser_message(&out.stderr));
     }
     let name = profile_name(&text).unwrap_or("<profile name>");
-    eprintln!(
+    say!(
         "cinch: loaded {} (apparmor_parser -r); use it: docker run --security-opt apparmor={name} ...",
         file.display()
     );

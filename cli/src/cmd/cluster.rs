@@ -67,9 +67,9 @@ pub fn run(args: ClusterArgs) -> Result<u8> {
     }
     output.commit()?;
     if seccomp.is_none() {
-        eprintln!("cinch: note: no --seccomp: the worker runs under Docker's default seccomp profile");
+        say!("cinch: note: no --seccomp: the worker runs under Docker's default seccomp profile");
     }
-    eprintln!(
+    say!(
         "cinch: wrote {} bundle(s) into {}: apply each on its worker with `sh setup.sh` as root (see its README.md)",
         bundles.len(),
         args.output.display()

@@ -157,9 +157,7 @@ pub fn run(args: LintArgs) -> Result<u8> {
         }
     }
     if parser.is_none() && linted.iter().any(|f| f.kind == Kind::Apparmor) {
-        eprintln!(
-            "cinch lint: apparmor_parser is not installed, so AppArmor profiles were not compiled (AA009 skipped)"
-        );
+        say!("cinch lint: apparmor_parser is not installed, so AppArmor profiles were not compiled (AA009 skipped)");
     }
 
     let report = lint::finish(&linted, extra, &config);

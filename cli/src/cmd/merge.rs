@@ -41,8 +41,8 @@ pub fn run(args: MergeArgs) -> Result<u8> {
     let everywhere = |n: Option<u64>| n == Some(runs);
     let syscalls_everywhere = merged.syscalls.values().filter(|s| everywhere(s.runs)).count();
     let files_everywhere = merged.files.values().filter(|f| everywhere(f.runs)).count();
-    eprintln!("cinch: merged {} trace(s), {runs} run(s), into {shown}", traces.len());
-    eprintln!(
+    say!("cinch: merged {} trace(s), {runs} run(s), into {shown}", traces.len());
+    say!(
         "  {} syscalls ({} in every run), {} files ({} in every run), {} programs, {} addresses",
         merged.syscalls.len(),
         syscalls_everywhere,

@@ -4,10 +4,12 @@
 
 pub mod apparmor;
 pub mod cluster;
+pub mod completions;
 pub mod diff;
 pub mod explain;
 pub mod generate;
 pub mod lint;
+pub mod man;
 pub mod merge;
 pub mod profile;
 pub mod recipe;

@@ -64,20 +64,20 @@ pub fn run(args: ProfileArgs) -> Result<u8> {
     let compiled = apparmor_parser::check(&apparmor_text)
         .with_context(|| format!("{} was not written", apparmor_path.display()))?;
     PendingOutput::reserve_file(&apparmor_path)?.commit(apparmor_text.as_bytes())?;
-    eprintln!("cinch: wrote {}, {} and {}", trace_path.display(), seccomp_path.display(), apparmor_path.display());
+    say!("cinch: wrote {}, {} and {}", trace_path.display(), seccomp_path.display(), apparmor_path.display());
     if !compiled {
-        eprintln!("cinch: note: apparmor_parser is not installed; {} was not compile-checked", apparmor_path.display());
+        say!("cinch: note: apparmor_parser is not installed; {} was not compile-checked", apparmor_path.display());
     }
 
     let is_container = docker_run.is_some() || matches!(trace.target, Target::Container { .. });
     if is_container {
-        eprintln!(
+        say!(
             "cinch: load the AppArmor profile first (where the kernel has AppArmor): sudo apparmor_parser -r {}",
             shell::quote(&apparmor_path.to_string_lossy())
         );
     }
     let line = run_line(&trace, docker_run.as_ref(), &seccomp_path, &name);
-    eprintln!("cinch: run it with:");
+    say!("cinch: run it with:");
     print_stdout(&format!("{line}\n"))?;
     Ok(lost_events_verdict(&trace, args.target.allow_lost()))
 }

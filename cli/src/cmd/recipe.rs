@@ -206,7 +206,7 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     }
     output.commit()?;
     print_notes(&notes);
-    eprintln!(
+    say!(
         "cinch: wrote {} ({} entries in rootfs.tar, {}, {}); build it: docker build -f {}/Containerfile -t {} {}",
         args.output.display(),
         plan.entries.len(),

@@ -34,6 +34,6 @@ pub fn run(args: TraceArgs) -> Result<u8> {
     let output = PendingOutput::reserve_file(&args.output)?;
     let Recorded { trace, .. } = record(&args.target, &args.output)?;
     output.commit(trace.to_json().as_bytes())?;
-    eprintln!("  wrote {}", args.output.display());
+    say!("  wrote {}", args.output.display());
     Ok(lost_events_verdict(&trace, args.target.allow_lost()))
 }

@@ -89,8 +89,8 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
     let shown = output.shown(&args.output);
     output.commit(text.as_bytes())?;
     if is_profile && !checked {
-        eprintln!("cinch: note: apparmor_parser is not installed (Debian: apt install apparmor); the profile was not compile-checked");
+        say!("cinch: note: apparmor_parser is not installed (Debian: apt install apparmor); the profile was not compile-checked");
     }
-    eprintln!("cinch: wrote {shown}{}", if checked { " (compiles with apparmor_parser)" } else { "" });
+    say!("cinch: wrote {shown}{}", if checked { " (compiles with apparmor_parser)" } else { "" });
     Ok(exit::OK)
 }

@@ -54,7 +54,7 @@ pub fn run(args: SeccompArgs) -> Result<u8> {
     let text = render(&trace, &options)?;
     let shown = output.shown(&args.output);
     output.commit(text.as_bytes())?;
-    eprintln!("cinch: wrote {shown}");
+    say!("cinch: wrote {shown}");
     Ok(exit::OK)
 }
 

@@ -74,7 +74,7 @@ pub fn run(args: UsernsArgs) -> Result<u8> {
     output.commit()?;
     print_notes(&artifacts.notes);
     let uid0 = plan.uids[0].start;
-    eprintln!(
+    say!(
         "cinch: wrote {} (daemon.json, subuid, subgid, podman-flags.txt, oci-linux.json, k8s-pod.yaml, setup.sh): \
          container uid 0 = host uid {uid0}{}",
         args.output.display(),
