@@ -447,3 +447,34 @@ fn completions_man_pages_version_and_quiet() {
     let loud = cinch().args(["generate", "seccomp", "--trace"]).arg(&trace_file).arg("-o").arg(&out).output().unwrap();
     assert!(String::from_utf8_lossy(&loud.stderr).contains("cinch: wrote"), "{}", output_text(&loud));
 }
+
+#[test]
+fn show_and_diff_speak_json_for_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("host.json");
+    let container = dir.path().join("container.json");
+    std::fs::write(&host, include_str!("../fixtures/traces/worker-host.json")).unwrap();
+    std::fs::write(&container, include_str!("../fixtures/traces/worker-container.json")).unwrap();
+    let out = cinch().args(["show", "--format", "json"]).arg(&host).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", output_text(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["version"], 1);
+    assert_eq!(summary["complete"], true);
+    assert!(summary["syscalls"]["accept4"].as_u64().unwrap() >= 1, "{summary}");
+
+    let profile = |trace: &std::path::Path, name: &str| {
+        let path = dir.path().join(name);
+        let out = cinch().args(["generate", "seccomp", "--trace"]).arg(trace).arg("-o").arg(&path).output().unwrap();
+        assert!(out.status.success(), "{}", output_text(&out));
+        path
+    };
+    let (a, b) = (profile(&host, "a.json"), profile(&container, "b.json"));
+    let out = cinch().args(["diff", "--format", "json"]).arg(&a).arg(&b).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["same"], false);
+    assert!(report["added"]["capset"].is_array(), "runc's floor is in the container's profile only: {report}");
+    let out = cinch().args(["diff", "--format", "json"]).arg(&a).arg(&a).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["same"], true);
+}

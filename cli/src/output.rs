@@ -335,6 +335,13 @@ struct Staging {
     created: Vec<PathBuf>,
 }
 
+/// How `diff` and `show` write their report: for people, or JSON for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
 /// Writes a report to standard output. A reader that stops early (`| head`)
 /// ends the output quietly rather than with a panic.
 pub fn print_stdout(text: &str) -> Result<()> {

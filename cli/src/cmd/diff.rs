@@ -2,7 +2,7 @@
 
 use crate::exit;
 use crate::input::read_seccomp_profile;
-use crate::output::print_stdout;
+use crate::output::{print_stdout, ReportFormat};
 use anyhow::Result;
 use cinch_profiles::seccomp::diff::{diff, Treatment};
 use clap::Args;
@@ -21,14 +21,42 @@ pub struct DiffArgs {
     old: PathBuf,
     /// The profile to compare with it
     new: PathBuf,
+
+    /// text: for people; json: for scripts (schema in the README, `version` 1)
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
 }
 
 pub fn run(args: DiffArgs) -> Result<u8> {
     let old = read_seccomp_profile(&args.old)?;
     let new = read_seccomp_profile(&args.new)?;
     let d = diff(&old, &new);
+    if args.format == ReportFormat::Json {
+        let treatments = |items: &BTreeMap<String, BTreeSet<Treatment>>| -> serde_json::Value {
+            items
+                .iter()
+                .map(|(name, t)| (name.clone(), serde_json::json!(t.iter().map(|t| t.to_string()).collect::<Vec<_>>())))
+                .collect()
+        };
+        let report = serde_json::json!({
+            "version": 1,
+            "same": d.is_empty(),
+            "old": args.old.display().to_string(),
+            "new": args.new.display().to_string(),
+            "default_action": d.default_action.as_ref().map(|(a, b)| serde_json::json!({"old": a, "new": b})),
+            "architectures": d.arches.as_ref().map(|(a, b)| serde_json::json!({"old": a, "new": b})),
+            "added": treatments(&d.added),
+            "removed": treatments(&d.removed),
+        });
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        return Ok(if d.is_empty() { exit::OK } else { exit::FINDINGS });
+    }
     if d.is_empty() {
-        println!("same: {} and {} allow the same syscalls with the same rules", args.old.display(), args.new.display());
+        print_stdout(&format!(
+            "same: {} and {} allow the same syscalls with the same rules\n",
+            args.old.display(),
+            args.new.display()
+        ))?;
         return Ok(exit::OK);
     }
     let mut out = String::new();

@@ -2,7 +2,7 @@
 
 use crate::exit;
 use crate::input::read_trace;
-use crate::output::print_stdout;
+use crate::output::{print_stdout, ReportFormat};
 use anyhow::Result;
 use cinch_profiles::decode::describe;
 use cinch_profiles::printable;
@@ -24,12 +24,38 @@ pub struct ShowArgs {
     /// Trace file written by `cinch trace`
     #[arg(value_name = "TRACE")]
     trace: PathBuf,
+
+    /// text: for people; json: a summary for scripts (schema in the README, `version` 1)
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
 }
 
 pub fn run(args: ShowArgs) -> Result<u8> {
     let trace = read_trace(&args.trace)?;
-    print_stdout(&render(&trace))?;
+    match args.format {
+        ReportFormat::Text => print_stdout(&render(&trace))?,
+        ReportFormat::Json => print_stdout(&format!("{}\n", serde_json::to_string_pretty(&summary(&trace))?))?,
+    }
     Ok(if trace.lost_events > 0 { exit::FINDINGS } else { exit::OK })
+}
+
+/// The JSON summary: what the text report heads with, as numbers.
+fn summary(trace: &Trace) -> serde_json::Value {
+    serde_json::json!({
+        "version": 1,
+        "target": trace.target.to_string(),
+        "host": {"arch": trace.host.arch.to_string(), "kernel": trace.host.kernel},
+        "complete": trace.lost_events == 0,
+        "lost_events": trace.lost_events,
+        "processes": trace.processes,
+        "runs": trace.runs,
+        "calls": trace.total_calls(),
+        "syscalls": trace.syscalls.iter().map(|(name, usage)| (name.clone(), serde_json::json!(usage.count))).collect::<serde_json::Map<_, _>>(),
+        "files": trace.files.len(),
+        "failed_files": trace.failed_files.len(),
+        "programs": trace.executions.len(),
+        "addresses": trace.network.len(),
+    })
 }
 
 fn render(trace: &Trace) -> String {
