@@ -404,3 +404,31 @@ fn each_rules_findings_on_its_bad_fixture() {
         insta::assert_snapshot!(format!("rule_{}", rule.id), text);
     }
 }
+
+/// The pre-commit hook, run as pre-commit runs it: its entry, with the
+/// changed files appended; and the documented GitHub workflow is a workflow
+/// cinch reads.
+#[test]
+fn the_pre_commit_hook_and_the_github_workflow_work_as_documented() {
+    let hooks = std::fs::read_to_string(workspace_root().join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks = yaml_rust2::YamlLoader::load_from_str(&hooks).unwrap();
+    let hook = &hooks[0][0];
+    assert_eq!(hook["id"].as_str(), Some("cinch-lint"));
+    assert_eq!(hook["language"].as_str(), Some("system"));
+    let entry: Vec<&str> = hook["entry"].as_str().unwrap().split_whitespace().collect();
+    assert_eq!(entry[0], "cinch");
+    let run_hook = |files: &[&str]| {
+        let out = cinch().args(&entry[1..]).args(files).current_dir(workspace_root()).output().unwrap();
+        (out.status.code(), output_text(&out))
+    };
+    let (code, text) = run_hook(&["fixtures/lint/rules/RUN001/bad.sh", "fixtures/lint/rules/SEC001/bad.json"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("RUN001") && text.contains("SEC001"), "{text}");
+    let (code, text) = run_hook(&["fixtures/lint/rules/RUN001/good.sh"]);
+    assert_eq!(code, Some(0), "{text}");
+
+    let (code, stdout, stderr) = lint(&["--kind", "workflow", "--format", "json", "docs/ci/github-workflow.yml"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["summary"]["files"], 1, "{stdout}");
+}
