@@ -260,9 +260,37 @@ fn userns_picks_a_free_range_after_the_existing_ones() {
     let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
     assert_eq!(read("subuid"), "mascot-worker:231072:65536\n");
     assert_eq!(read("subgid"), "mascot-worker:231072:65536\n");
-    assert_eq!(read("podman-flags.txt"), "--uidmap 0:231072:65536 --gidmap 0:231072:65536\n");
+    let podman = read("podman-flags.txt");
+    assert_eq!(podman.lines().next(), Some("--uidmap 0:231072:65536 --gidmap 0:231072:65536"));
+    assert!(podman.contains("--subuidname mascot-worker --subgidname mascot-worker") && podman.contains("Rootless"));
     assert!(read("daemon.json").contains("\"userns-remap\": \"mascot-worker\""));
     assert!(read("oci-linux.json").contains("\"hostID\": 231072"));
+    // The merge keeps a config's other namespaces (real jq, as the file says to run it).
+    if std::process::Command::new("jq").arg("--version").output().is_ok() {
+        let config = dir.path().join("config.json");
+        std::fs::write(
+            &config,
+            r#"{"ociVersion": "1.0.2", "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "user"}]}}"#,
+        )
+        .unwrap();
+        let merged = std::process::Command::new("jq")
+            .arg("--slurpfile")
+            .arg("userns")
+            .arg(out.join("oci-linux.json"))
+            .arg("-f")
+            .arg(out.join("oci-merge.jq"))
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert!(merged.status.success(), "{}", output_text(&merged));
+        let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+        let types: Vec<&str> =
+            merged["linux"]["namespaces"].as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["pid", "network", "ipc", "uts", "mount", "user"]);
+        assert_eq!(merged["linux"]["uidMappings"][0]["hostID"], 231072);
+    } else {
+        support::require("jq", false);
+    }
     assert!(read("k8s-pod.yaml").contains("hostUsers: false"));
     assert!(text.contains("container uid 0 = host uid 231072"), "{text}");
 }

@@ -170,13 +170,31 @@ pub struct Artifacts {
     pub notes: Vec<Note>,
 }
 
+/// Merges oci-linux.json into a config.json and keeps its other namespaces
+/// (a shallow `.linux += ...` would replace the list and drop pid, net, ipc,
+/// uts and mount).
+const OCI_MERGE: &str = "\
+# Merges oci-linux.json into an OCI config.json, keeping its other namespaces:
+#   jq --slurpfile userns oci-linux.json -f oci-merge.jq config.json > config.json.new && mv config.json.new config.json
+.linux.namespaces = ((.linux.namespaces // []) | map(select(.type != \"user\"))) + $userns[0].namespaces
+| .linux.uidMappings = $userns[0].uidMappings
+| .linux.gidMappings = $userns[0].gidMappings
+";
+
 pub fn render(plan: &Plan, options: &Options, trace: Option<&Trace>) -> Artifacts {
     let mut notes = plan.notes.clone();
     let user = &plan.user;
     let (uid0, gid0) = (plan.uids[0].start, plan.gids[0].start);
     let (uwidth, gwidth) = (plan.uids[0].count, plan.gids[0].count);
     let daemon = serde_json::to_string_pretty(&json!({ "userns-remap": user })).unwrap() + "\n";
-    let podman = format!("--uidmap 0:{uid0}:{uwidth} --gidmap 0:{gid0}:{gwidth}\n");
+    // Line 1 is the flags (scripts read it with `head -1`); the rest says which podman they are for.
+    let podman = format!(
+        "--uidmap 0:{uid0}:{uwidth} --gidmap 0:{gid0}:{gwidth}\n\
+         # For rootful podman (run as root): container ids 0.. onto {user}'s ranges, as Docker's userns-remap.\n\
+         # The same by name: --subuidname {user} --subgidname {user} (podman reads /etc/subuid and /etc/subgid).\n\
+         # Rootless podman already runs in the invoking user's own /etc/subuid range, and --uidmap there is\n\
+         # relative to that namespace: give it none of these (--userns=keep-id keeps your uid inside).\n"
+    );
     let mapping = |ranges: &[SubIdRange]| {
         let mut container = 0;
         ranges
@@ -269,6 +287,7 @@ pub fn render(plan: &Plan, options: &Options, trace: Option<&Trace>) -> Artifact
         ("subgid", plan.add_subgid.as_ref().map_or(String::new(), |l| format!("{l}\n"))),
         ("podman-flags.txt", podman),
         ("oci-linux.json", oci),
+        ("oci-merge.jq", OCI_MERGE.to_string()),
         ("k8s-pod.yaml", k8s),
         ("setup.sh", setup.join("\n")),
     ];

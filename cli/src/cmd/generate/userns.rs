@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 /// Picks the user's subordinate id range (the one it has, or a new 65,536-wide
 /// range from 100,000 up that overlaps nothing in the given files) and writes,
 /// into DIR: daemon.json (userns-remap), subuid and subgid (the lines to add),
-/// podman-flags.txt, oci-linux.json (namespaces and uid/gid mappings),
+/// podman-flags.txt (rootful podman; rootless needs none), oci-linux.json (namespaces and uid/gid
+/// mappings) with oci-merge.jq (merges it into a config.json, keeping the other namespaces),
 /// k8s-pod.yaml (hostUsers: false) and setup.sh (creates the user, adds the
 /// lines, chowns the host directories the container writes).
 #[derive(Args, Debug)]
@@ -75,7 +76,7 @@ pub fn run(args: UsernsArgs) -> Result<u8> {
     print_notes(&artifacts.notes);
     let uid0 = plan.uids[0].start;
     say!(
-        "cinch: wrote {} (daemon.json, subuid, subgid, podman-flags.txt, oci-linux.json, k8s-pod.yaml, setup.sh): \
+        "cinch: wrote {} (daemon.json, subuid, subgid, podman-flags.txt, oci-linux.json, oci-merge.jq, k8s-pod.yaml, setup.sh): \
          container uid 0 = host uid {uid0}{}",
         args.output.display(),
         if plan.add_subuid.is_some() || plan.add_subgid.is_some() { ", a new range" } else { "" }
