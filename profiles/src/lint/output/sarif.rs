@@ -61,7 +61,8 @@ pub fn render(report: &Report, version: &str) -> String {
             "tool": {"driver": {
                 "name": "cinch",
                 "version": version,
-                "informationUri": "https://example.invalid/cinch",
+                // The workspace's `repository` (Cargo.toml): one place to set the project's address.
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": rule_objects,
             }},
             "results": results,
