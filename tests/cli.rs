@@ -506,3 +506,15 @@ fn show_and_diff_speak_json_for_scripts() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["same"], true);
 }
+
+#[test]
+fn an_output_directory_may_be_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cinch()
+        .args(["-q", "generate", "userns", "--user", "cinch", "-o", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(dir.path().join("daemon.json").exists() && dir.path().join("oci-merge.jq").exists());
+}

@@ -305,7 +305,11 @@ impl OutputDir {
         if !parent.as_os_str().is_empty() && !parent.is_dir() {
             std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        let root = Directory::open(parent)?.child(&file_name(&self.root)?, &mut staging.created)?;
+        // `-o .` or `-o ..` names a directory by no name of its own: opened as given.
+        let root = match self.root.file_name() {
+            Some(_) => Directory::open(parent)?.child(&file_name(&self.root)?, &mut staging.created)?,
+            None => Directory::open(&self.root)?,
+        };
         staging.dirs.push(root);
         let mut index = BTreeMap::from([(Vec::<String>::new(), 0)]);
         for (parts, content, mode) in &self.files {
