@@ -87,7 +87,14 @@ static __always_inline void record_sockaddr(struct task_struct *task, __u32 slot
 		if (len > CINCH_UNIX_PATH)
 			len = CINCH_UNIX_PATH;
 		if (len > 0) {
-			bpf_probe_read_user(fact->path, len & 127, addr + 2);
+			/* The size is bounded on the very register the call takes:
+			 * older verifiers (6.1) lose a bound the compiler applied
+			 * to a copy, and a mask (127) exceeds the field (108). */
+			__u32 size = (__u32)len;
+			barrier_var(size);
+			if (size > CINCH_UNIX_PATH)
+				size = CINCH_UNIX_PATH;
+			bpf_probe_read_user(fact->path, size, addr + 2);
 			/* A pathname stops at its NUL; an abstract name (leading
 			 * NUL) is exactly addrlen bytes. */
 			__u16 n = (__u16)len;
