@@ -180,15 +180,19 @@ fn generated_profile_starts_the_worker_three_times_and_denies_escapes() {
 
     // Escape attempts from inside a container under the profile. The
     // capabilities they need are granted so that only seccomp can say no.
-    let probes = ["mount", "ptrace", "bpf", "keyctl", "packet-socket", "unshare-user"];
+    // A TCP worker gets no UDP or raw ICMP socket either (the type is checked, not only the family),
+    // while a TCP socket with SOCK_NONBLOCK|SOCK_CLOEXEC passes.
+    let probes = ["mount", "ptrace", "bpf", "keyctl", "packet-socket", "udp-socket", "icmp-socket", "unshare-user"];
     let denied = probe_in_container(&format!("seccomp={profile}"), &probes);
     for probe in probes {
         assert!(denied.contains(&format!("{probe} errno=1 ")), "{probe} was not denied with EPERM:\n{denied}");
     }
+    let allowed = probe_in_container(&format!("seccomp={profile}"), &["tcp-socket"]);
+    assert!(allowed.contains("tcp-socket ok"), "{allowed}");
     // The control: without seccomp the same probes get past it (and fail, if
     // at all, for other reasons), so the test above can fail.
     let unconfined = probe_in_container("seccomp=unconfined", &probes);
-    for probe in ["bpf", "keyctl", "ptrace", "mount"] {
+    for probe in ["bpf", "keyctl", "ptrace", "mount", "udp-socket"] {
         assert!(!unconfined.contains(&format!("{probe} errno=1 ")), "{probe} denied even unconfined:\n{unconfined}");
     }
 }

@@ -104,11 +104,33 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
         });
     }
 
-    for (syscall, arg, what) in [
-        ("socket", "domain", "socket family"),
-        ("personality", "persona", "personality"),
-        ("unshare", "flags", "unshare flags"),
-    ] {
+    // socket: each (family, type) pair seen, the type under SOCK_TYPE_MASK so that
+    // SOCK_NONBLOCK and SOCK_CLOEXEC pass: a TCP service gets no UDP or raw socket.
+    if seen.contains("socket") {
+        let pairs: BTreeSet<(u64, Option<u64>)> = trace
+            .syscalls
+            .get("socket")
+            .into_iter()
+            .flat_map(|s| s.args.iter())
+            .filter_map(|args| Some((*args.get("domain")?, args.get("type").map(|t| t & SOCK_TYPE_MASK))))
+            .collect();
+        if pairs.is_empty() {
+            notes.push("socket is allowed with any arguments: the trace recorded none of its values".into());
+            rules.push(Rule { names: vec!["socket".into()], ..rule(Action::Allow) });
+        }
+        for (family, socket_type) in pairs {
+            let mut args = vec![Arg { index: 0, value: family, value_two: 0, op: Op::Equal }];
+            let comment = match socket_type {
+                Some(t) => {
+                    args.push(Arg { index: 1, value: SOCK_TYPE_MASK, value_two: t, op: Op::MaskedEqual });
+                    format!("socket family {family}, type {t}, as seen in the trace")
+                }
+                None => format!("socket family {family}, as seen in the trace"),
+            };
+            rules.push(Rule { names: vec!["socket".into()], args, comment, ..rule(Action::Allow) });
+        }
+    }
+    for (syscall, arg, what) in [("personality", "persona", "personality"), ("unshare", "flags", "unshare flags")] {
         if !seen.contains(syscall) {
             continue;
         }
@@ -152,6 +174,10 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
 }
 
 /// Values of one recorded argument of a syscall, as seen in the trace.
+/// The socket type bits of socket(2)'s second argument (the rest are
+/// SOCK_NONBLOCK and SOCK_CLOEXEC).
+const SOCK_TYPE_MASK: u64 = 0xf;
+
 fn observed<'t>(trace: &'t Trace, syscall: &str, arg: &'t str) -> impl Iterator<Item = u64> + 't {
     trace
         .syscalls
@@ -246,6 +272,11 @@ mod tests {
         let socket = rules_for("socket");
         assert_eq!(socket.len(), 1);
         assert_eq!(socket[0].args[0].value, libc::AF_INET as u64, "the worker only listens on IPv4");
+        assert_eq!(
+            socket[0].args[1],
+            Arg { index: 1, value: SOCK_TYPE_MASK, value_two: libc::SOCK_STREAM as u64, op: Op::MaskedEqual },
+            "and over TCP only: no UDP or raw socket"
+        );
         let clone3 = rules_for("clone3");
         assert_eq!((clone3[0].action, clone3[0].errno_ret), (Action::Errno, Some(38)));
         assert!(!profile.syscalls.iter().flat_map(|r| r.all_names()).any(|n| n == "ptrace" || n == "mount"));
