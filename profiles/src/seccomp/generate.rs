@@ -71,6 +71,14 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
         }
     }
     seen.extend(&from_runtime);
+    // vfork (and fork) make no namespace: where clone without namespace flags is allowed,
+    // they are too, so a shell that vforks (dash, in `docker exec X sh -c`) works alike.
+    let forks: Vec<&str> = if seen.contains("clone") || seen.contains("clone3") {
+        ["vfork", "fork"].into_iter().filter(|n| !seen.contains(n) && arch.syscall_number(n).is_some()).collect()
+    } else {
+        Vec::new()
+    };
+    seen.extend(&forks);
 
     let mut rules = Vec::new();
     let plain: Vec<String> = seen.iter().filter(|n| !ARG_RULED.contains(n)).map(|n| (*n).to_string()).collect();
@@ -159,6 +167,23 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
     }
     notes.extend(crate::note::lost_events(trace));
 
+    // Newer calls a C library or runtime tries first and falls back from on
+    // ENOSYS: when the trace never saw one, it answers ENOSYS (as if the
+    // kernel were older), not EPERM, which would fail the program instead.
+    let enosys: Vec<String> = ENOSYS_FALLBACKS
+        .iter()
+        .filter(|(call, _)| !seen.contains(call) && arch.syscall_number(call).is_some())
+        .map(|(call, _)| (*call).to_string())
+        .collect();
+    if !enosys.is_empty() {
+        rules.push(Rule {
+            names: enosys,
+            errno_ret: Some(ENOSYS),
+            comment: "not seen: newer calls the C library or runtime falls back from on ENOSYS".into(),
+            ..rule(Action::Errno)
+        });
+    }
+
     let profile = Profile {
         default_action: Action::Errno,
         default_errno_ret: Some(DEFAULT_ERRNO),
@@ -174,6 +199,22 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
 }
 
 /// Values of one recorded argument of a syscall, as seen in the trace.
+/// Calls glibc, Go's runtime or runc try before an older equivalent, and fall
+/// back from when the kernel answers ENOSYS (moby's clone3 and runc's
+/// openat2 reports): (call, what they fall back to). clone3 has its own rule.
+pub const ENOSYS_FALLBACKS: &[(&str, &str)] = &[
+    ("openat2", "openat"),
+    ("faccessat2", "faccessat"),
+    ("fchmodat2", "fchmodat"),
+    ("statx", "newfstatat"),
+    ("close_range", "close"),
+    ("epoll_pwait2", "epoll_pwait"),
+    ("pidfd_open", "waitid"),
+    ("pidfd_send_signal", "kill"),
+    ("copy_file_range", "read and write"),
+    ("futex_waitv", "futex"),
+];
+
 /// The socket type bits of socket(2)'s second argument (the rest are
 /// SOCK_NONBLOCK and SOCK_CLOEXEC).
 const SOCK_TYPE_MASK: u64 = 0xf;
@@ -257,9 +298,24 @@ mod tests {
         let (floor, _) = Runtime::Runc.floor(trace.host.arch);
         let allowed: BTreeSet<&str> =
             profile.syscalls.iter().filter(|r| r.action == Action::Allow).flat_map(|r| r.all_names()).collect();
-        let expected: BTreeSet<&str> =
-            trace.syscalls.keys().map(String::as_str).chain(floor).filter(|n| *n != "clone3").collect();
+        // The trace and the floor, and vfork and fork beside clone (they make no namespace).
+        let expected: BTreeSet<&str> = trace
+            .syscalls
+            .keys()
+            .map(String::as_str)
+            .chain(floor)
+            .chain(["vfork", "fork"])
+            .filter(|n| *n != "clone3")
+            .collect();
         assert_eq!(allowed, expected);
+        // Newer calls it never saw answer ENOSYS, so that their callers fall back.
+        let enosys: Vec<&str> = profile
+            .syscalls
+            .iter()
+            .filter(|r| r.action == Action::Errno && r.errno_ret == Some(ENOSYS))
+            .flat_map(|r| r.all_names())
+            .collect();
+        assert!(enosys.contains(&"openat2") && enosys.contains(&"clone3") && !enosys.contains(&"statx"), "{enosys:?}");
     }
 
     #[test]
