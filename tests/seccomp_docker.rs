@@ -409,3 +409,86 @@ fn floor_names() -> BTreeSet<String> {
     let text = std::fs::read_to_string(workspace_root().join("profiles/src/seccomp/floors/runc.txt")).unwrap();
     text.lines().map(|l| l.split('#').next().unwrap().trim().to_string()).filter(|l| !l.is_empty()).collect()
 }
+
+/// The whole life: stopped by Ctrl-C, `cinch profile` stops the container as
+/// `docker stop` does and traces its shutdown, so under the profile a later
+/// `docker stop` is a clean SIGTERM exit, not a SIGKILL after the timeout.
+#[test]
+fn profile_traces_a_graceful_stop_and_the_profile_keeps_it() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hardening");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let name = format!("cinch-lifecycle-{}", std::process::id());
+    let _container = Container(name.clone());
+    // --init: tini is PID 1 and passes docker stop's SIGTERM on to the worker.
+    let tracing = Tracing::start_subcommand(
+        "profile",
+        &[
+            "-o",
+            out.to_str().unwrap(),
+            "--",
+            "docker",
+            "run",
+            "--rm",
+            "--init",
+            "--name",
+            &name,
+            "--network",
+            "host",
+            worker_image(),
+            "--listen",
+            &listen,
+        ],
+    );
+    run_job(port, &demo_fasta(&node_dir(dir.path())), "lifecycle-job");
+    let mut tracing = tracing;
+    tracing.signal(libc::SIGINT);
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !tracing.has_exited() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // A container left running keeps the client, and so cinch's output pipes, open:
+    // remove it before reading them, and let the assertions below say what went wrong.
+    let left_running = docker(&["ps", "-q", "--filter", &format!("name={name}")]);
+    if !left_running.is_empty() {
+        let _ = Command::new("docker").args(["rm", "-f", &name]).output();
+    }
+    let (code, stderr, _) = tracing.finish_all();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("stopping container"), "{stderr}");
+    assert!(!stderr.contains("is left running"), "{stderr}");
+    let gone = Command::new("docker").args(["inspect", &name]).output().unwrap();
+    assert!(!gone.status.success(), "the container was stopped (and removed by --rm)");
+    let trace = read_trace(&out.join("trace.json"));
+    for syscall in ["kill", "wait4", "exit_group"] {
+        assert!(has_syscall(&trace, syscall), "the shutdown's {syscall} is missing: {trace:#?}");
+    }
+
+    // Under the profile, the same stop is the workload's own clean exit.
+    let profile = out.join("seccomp.json");
+    let hardened = format!("{name}-hardened");
+    let _hardened = Container(hardened.clone());
+    let port = free_port();
+    docker(&[
+        "run",
+        "-d",
+        "--init",
+        "--name",
+        &hardened,
+        "--network",
+        "host",
+        "--security-opt",
+        &format!("seccomp={}", profile.display()),
+        worker_image(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    run_job(port, &demo_fasta(&node_dir(dir.path())), "lifecycle-hardened");
+    docker(&["stop", &hardened]);
+    let exit = docker(&["inspect", "-f", "{{.State.ExitCode}}", &hardened]);
+    assert_ne!(exit, "137", "docker stop had to SIGKILL the container: its shutdown was denied");
+}

@@ -43,6 +43,14 @@ impl DockerRun {
         Some(DockerRun { head: argv[..=run_at].to_vec(), rest: argv[run_at + 1..].to_vec() })
     }
 
+    /// The same client, with its global options, for another verb:
+    /// `docker -H h run ...` gives `docker -H h VERB`.
+    pub fn client_command(&self, verb: &str) -> Vec<OsString> {
+        let mut words = self.head[..self.head.len().saturating_sub(1)].to_vec();
+        words.push(verb.into());
+        words
+    }
+
     /// The `--cidfile` the user gave, if any.
     pub fn cidfile(&self) -> Option<PathBuf> {
         self.option_value("--cidfile").map(PathBuf::from)
@@ -171,6 +179,8 @@ mod tests {
         );
         assert!(!run.is_unconfined());
         assert!(DockerRun::parse(&argv("docker run --security-opt seccomp=unconfined img")).unwrap().is_unconfined());
+        let run = DockerRun::parse(&argv("docker -H unix:///s container run img")).unwrap();
+        assert_eq!(run.client_command("stop"), argv("docker -H unix:///s container stop"));
     }
 
     #[test]

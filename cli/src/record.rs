@@ -169,6 +169,13 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
         }
     };
     status.finish();
+    // A container cinch started is stopped as `docker stop` does, and traced
+    // until it is gone: its shutdown path belongs in the profile.
+    if reason != StopReason::TargetExited {
+        if let Subject::DockerRun(run) = &mut subject {
+            run.stop_and_trace_shutdown(&mut tracer, &docker_run)?;
+        }
+    }
 
     let outlived = match (&subject, reason) {
         (Subject::Command { .. }, StopReason::TargetExited) => tracer.live_processes()?,
@@ -340,6 +347,36 @@ impl DockerRunSubject {
         }
         let Some(id) = &self.id else { return Ok(true) };
         Ok(!docker::lookup(id)?.is_some_and(|i| i.running))
+    }
+
+    /// `docker stop` (SIGTERM, then SIGKILL after the container's stop
+    /// timeout), with the tracer polled until the container and its client
+    /// are gone.
+    fn stop_and_trace_shutdown(&mut self, tracer: &mut Tracer, run: &Option<DockerRun>) -> Result<()> {
+        self.catch_up(tracer)?;
+        let (Some(id), true) = (self.id.clone(), self.selected) else { return Ok(()) };
+        if !docker::lookup(&id)?.is_some_and(|i| i.running) {
+            return Ok(());
+        }
+        let stop = run.as_ref().map_or_else(|| vec!["docker".into(), "stop".into()], |r| r.client_command("stop"));
+        say!("cinch: stopping container {} as docker stop does, and tracing its shutdown", short_id(&id));
+        let mut stopping = std::process::Command::new(&stop[0])
+            .args(&stop[1..])
+            .arg(&id)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot run {} stop", stop[0].to_string_lossy()))?;
+        // docker stop returns once the container has stopped (at worst killed after its timeout).
+        while stopping.try_wait()?.is_none() {
+            tracer.poll(Duration::from_millis(100))?;
+        }
+        // Then the client (and its --rm) finishes: the last of the shutdown.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.has_exited(tracer)? && Instant::now() < deadline {
+            tracer.poll(Duration::from_millis(100))?;
+        }
+        tracer.poll(Duration::ZERO)?;
+        Ok(())
     }
 
     fn finish(mut self, reason: StopReason, tracer: &mut Tracer) -> Result<Target> {

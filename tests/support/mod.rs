@@ -197,6 +197,11 @@ impl Tracing {
         unsafe { libc::kill(self.child.id() as i32, signal) };
     }
 
+    /// Whether cinch has exited (its exit status is kept for `finish`).
+    pub fn has_exited(&mut self) -> bool {
+        self.child.try_wait().is_ok_and(|s| s.is_some())
+    }
+
     /// Waits for cinch to exit; returns its exit code and whole stderr.
     pub fn finish(self) -> (i32, String) {
         let (code, stderr, _) = self.finish_all();
