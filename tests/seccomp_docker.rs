@@ -492,3 +492,44 @@ fn profile_traces_a_graceful_stop_and_the_profile_keeps_it() {
     let exit = docker(&["inspect", "-f", "{{.State.ExitCode}}", &hardened]);
     assert_ne!(exit, "137", "docker stop had to SIGKILL the container: its shutdown was denied");
 }
+
+/// `--exercise`: the rehearsal runs while tracing once the container is up,
+/// and when it is done the container is stopped gracefully and the trace
+/// ends: one command profiles start, work and stop.
+#[test]
+fn profile_runs_the_exercises_then_stops_the_container() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hardening");
+    let port = free_port();
+    let name = format!("cinch-exercise-{}", std::process::id());
+    let _container = Container(name.clone());
+    let fasta = demo_fasta(&node_dir(dir.path()));
+    let client = fixture("mascot-client");
+    let job = |id: &str| {
+        format!(
+            "{} search --addr 127.0.0.1:{port} --db demo --id {id} --wait 30 --fasta {}",
+            client.display(),
+            fasta.display()
+        )
+    };
+    let output = cinch()
+        .args(["profile", "-o"])
+        .arg(&out)
+        .args(["--exercise", &job("exercise-1"), "--exercise", &job("exercise-2")])
+        .args(["--", "docker", "run", "--rm", "--init", "--name", &name, "--network", "host", worker_image()])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    let text = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("exercises done") && text.contains("stopping container"), "{text}");
+    assert!(!text.contains("warning: exercise"), "an exercise failed: {text}");
+    let trace = read_trace(&out.join("trace.json"));
+    for syscall in ["accept4", "exit_group"] {
+        assert!(has_syscall(&trace, syscall), "{syscall} missing: {trace:#?}");
+    }
+    assert!(!Command::new("docker").args(["inspect", &name]).output().unwrap().status.success());
+}

@@ -39,6 +39,14 @@ pub struct TargetArgs {
     #[arg(long)]
     allow_lost: bool,
 
+    /// A command to run while tracing, once the target is up (a load driver,
+    /// `docker exec NAME nginx -s reload`, a backup): the rehearsal becomes part
+    /// of the trace. Repeatable; run in order with `sh -c`, and when the last
+    /// has finished the trace ends (a container cinch started is stopped
+    /// gracefully first)
+    #[arg(long, value_name = "CMD")]
+    exercise: Vec<String>,
+
     /// Keep at most this many distinct facts of each kind (files, sockets,
     /// argument values) in memory; more are dropped and counted as lost
     #[arg(long, value_name = "N", default_value_t = cinch_ebpf::DEFAULT_MAX_FACTS)]
@@ -151,8 +159,12 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
     let started = Instant::now();
     let status = StatusLine::new();
     let mut last_status = Instant::now() - Duration::from_secs(1);
+    let mut exercises = Exercises::new(&args.exercise);
     let reason = loop {
         tracer.poll(Duration::from_millis(100))?;
+        if exercises.any && subject.is_up(&mut tracer)? && exercises.step()? {
+            break StopReason::Exercised;
+        }
         // Reading progress costs a map lookup per syscall number: only for a person.
         if status.is_shown() && last_status.elapsed() >= Duration::from_millis(250) {
             status.update(started.elapsed(), &tracer.progress()?);
@@ -246,6 +258,47 @@ fn start_command(argv: &[OsString]) -> Result<(Tracer, Subject)> {
     match held.release().context("cannot release the command")? {
         Ok(child) => Ok((tracer, Subject::Command { child, argv: argv.to_vec() })),
         Err(err) => bail!("cannot run {}: {err}", exec.program.display()),
+    }
+}
+
+/// The `--exercise` commands, run one after the other once the target is up.
+struct Exercises<'a> {
+    left: std::slice::Iter<'a, String>,
+    running: Option<(String, std::process::Child)>,
+    /// Whether there were any (with none, the trace ends as it otherwise would).
+    any: bool,
+}
+
+impl<'a> Exercises<'a> {
+    fn new(commands: &'a [String]) -> Exercises<'a> {
+        Exercises { left: commands.iter(), running: None, any: !commands.is_empty() }
+    }
+
+    /// Moves on: reaps the running command and starts the next. True once
+    /// the last has finished.
+    fn step(&mut self) -> Result<bool> {
+        if !self.any {
+            return Ok(false);
+        }
+        if let Some((command, child)) = &mut self.running {
+            match child.try_wait()? {
+                None => return Ok(false),
+                Some(status) if !status.success() => {
+                    eprintln!("cinch: warning: exercise {command:?} exited with {status}")
+                }
+                Some(_) => {}
+            }
+            self.running = None;
+        }
+        let Some(command) = self.left.next() else { return Ok(true) };
+        say!("cinch: exercising: {command}");
+        let child = std::process::Command::new("sh")
+            .args(["-c", command])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot run the exercise {command:?}"))?;
+        self.running = Some((command.clone(), child));
+        Ok(false)
     }
 }
 
@@ -436,6 +489,18 @@ impl Subject {
         }
     }
 
+    /// Whether the target runs, for exercises to start: the container of a
+    /// `docker run` once it is created and traced; anything else at once.
+    fn is_up(&mut self, tracer: &mut Tracer) -> Result<bool> {
+        match self {
+            Subject::DockerRun(run) => {
+                run.catch_up(tracer)?;
+                Ok(run.selected)
+            }
+            _ => Ok(true),
+        }
+    }
+
     fn has_exited(&mut self, tracer: &mut Tracer) -> Result<bool> {
         match self {
             Subject::Command { child, .. } => Ok(child.has_exited()),
@@ -467,6 +532,7 @@ fn report(trace: &Trace, reason: StopReason, elapsed: Duration) {
     let why = match reason {
         StopReason::TargetExited => "target exited",
         StopReason::Duration => "duration reached",
+        StopReason::Exercised => "exercises done",
         StopReason::Interrupted => "interrupted",
         StopReason::Terminated => "terminated",
     };

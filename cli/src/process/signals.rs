@@ -10,6 +10,8 @@ use std::sync::Arc;
 pub enum StopReason {
     TargetExited,
     Duration,
+    /// Every `--exercise` command has finished.
+    Exercised,
     Interrupted,
     Terminated,
 }
