@@ -340,3 +340,53 @@ fn background_children_that_outlive_the_command_are_named() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains(&format!("1 process(es) the command started still run (pid {pid})")), "{text}");
 }
+
+/// Stopped before the command ends, cinch asks it to stop and traces its
+/// exit; a trace that never saw its target exit says so, in show and in the
+/// generators' notes.
+#[test]
+fn a_trace_says_whether_it_saw_the_workload_exit() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A command stopped by --duration is sent SIGTERM and its exit is traced.
+    let output = dir.path().join("slept.json");
+    let out = cinch()
+        .args(["trace", "--duration", "300ms", "-o"])
+        .arg(&output)
+        .args(["--", "sleep", "600"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let trace = read_trace(&output);
+    assert_eq!(trace.target_exited, Some(true), "{}", output_text(&out));
+
+    // A process traced by --pid is left running: the trace says it did not see the exit.
+    // (In a mount namespace of its own, as a container's process is: unshare execs sleep.)
+    let mut sleeper = std::process::Command::new("unshare").args(["--mount", "sleep", "600"]).spawn().unwrap();
+    let ns = format!("/proc/{}/ns/mnt", sleeper.id());
+    let own = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while std::fs::read_link(&ns).is_ok_and(|n| n == own) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10)); // until unshare has moved it
+    }
+    let output = dir.path().join("running.json");
+    let out = cinch()
+        .args(["trace", "--duration", "300ms", "--pid", &sleeper.id().to_string(), "-o"])
+        .arg(&output)
+        .output()
+        .unwrap();
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(output_text(&out).contains("still running when tracing stopped"), "{}", output_text(&out));
+    let trace = read_trace(&output);
+    assert_eq!(trace.target_exited, Some(false));
+    let show = cinch().arg("show").arg(&output).output().unwrap();
+    assert!(String::from_utf8_lossy(&show.stdout).contains("SHUTDOWN NOT TRACED"), "{}", output_text(&show));
+    let profile = dir.path().join("p.json");
+    let generated =
+        cinch().args(["generate", "seccomp", "--trace"]).arg(&output).arg("-o").arg(&profile).output().unwrap();
+    assert!(output_text(&generated).contains("workload still running"), "{}", output_text(&generated));
+}

@@ -183,9 +183,21 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
     status.finish();
     // A container cinch started is stopped as `docker stop` does, and traced
     // until it is gone: its shutdown path belongs in the profile.
+    let mut exit_seen = reason == StopReason::TargetExited;
     if reason != StopReason::TargetExited {
-        if let Subject::DockerRun(run) = &mut subject {
-            run.stop_and_trace_shutdown(&mut tracer, &docker_run)?;
+        match &mut subject {
+            Subject::DockerRun(run) => exit_seen = run.stop_and_trace_shutdown(&mut tracer, &docker_run)?,
+            // A command cinch started is asked to stop and traced while it does (bounded).
+            Subject::Command { child, .. } => {
+                child.terminate();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !child.has_exited() && Instant::now() < deadline {
+                    tracer.poll(Duration::from_millis(50))?;
+                }
+                tracer.poll(Duration::ZERO)?;
+                exit_seen = child.has_exited();
+            }
+            Subject::Running { .. } => {}
         }
     }
 
@@ -211,6 +223,10 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
         );
     }
     trace.from_container_start = from_container_start;
+    trace.target_exited = Some(exit_seen);
+    if !exit_seen {
+        say!("cinch: note: the workload was still running when tracing stopped: its shutdown is not in the trace");
+    }
     report(&trace, reason, started.elapsed());
     Ok(Recorded { trace, docker_run })
 }
@@ -404,12 +420,12 @@ impl DockerRunSubject {
 
     /// `docker stop` (SIGTERM, then SIGKILL after the container's stop
     /// timeout), with the tracer polled until the container and its client
-    /// are gone.
-    fn stop_and_trace_shutdown(&mut self, tracer: &mut Tracer, run: &Option<DockerRun>) -> Result<()> {
+    /// are gone. True when they are (the shutdown was traced).
+    fn stop_and_trace_shutdown(&mut self, tracer: &mut Tracer, run: &Option<DockerRun>) -> Result<bool> {
         self.catch_up(tracer)?;
-        let (Some(id), true) = (self.id.clone(), self.selected) else { return Ok(()) };
+        let (Some(id), true) = (self.id.clone(), self.selected) else { return Ok(false) };
         if !docker::lookup(&id)?.is_some_and(|i| i.running) {
-            return Ok(());
+            return self.has_exited(tracer);
         }
         let stop = run.as_ref().map_or_else(|| vec!["docker".into(), "stop".into()], |r| r.client_command("stop"));
         say!("cinch: stopping container {} as docker stop does, and tracing its shutdown", short_id(&id));
@@ -429,7 +445,7 @@ impl DockerRunSubject {
             tracer.poll(Duration::from_millis(100))?;
         }
         tracer.poll(Duration::ZERO)?;
-        Ok(())
+        self.has_exited(tracer)
     }
 
     fn finish(mut self, reason: StopReason, tracer: &mut Tracer) -> Result<Target> {

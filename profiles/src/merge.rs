@@ -45,6 +45,15 @@ pub fn merge(traces: &[(String, Trace)]) -> Result<Trace, MergeError> {
     host.kernel = kernels.into_iter().collect::<Vec<_>>().join(", ");
 
     let mut out = Trace::new(target, host);
+    // Some run did not see its workload exit; or every run did; or some cannot say.
+    let exits: Vec<Option<bool>> = traces.iter().map(|(_, t)| t.target_exited).collect();
+    out.target_exited = if exits.contains(&Some(false)) {
+        Some(false)
+    } else if exits.iter().all(|e| *e == Some(true)) {
+        Some(true)
+    } else {
+        None
+    };
     let mut network: BTreeMap<Endpoint, u64> = BTreeMap::new();
     for (_, trace) in traces {
         let weight = |runs: Option<u64>| runs.unwrap_or(1);

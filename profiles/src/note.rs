@@ -49,6 +49,17 @@ pub fn lost_events(trace: &crate::Trace) -> Option<Note> {
     })
 }
 
+/// The note every generator gives for a trace that ended with the workload
+/// still running: its shutdown was not seen.
+pub fn exit_unseen(trace: &crate::Trace) -> Option<Note> {
+    (trace.target_exited == Some(false)).then(|| {
+        Note::from(
+            "the trace ended with the workload still running: its shutdown (signal handling, exit, cleanup) is not \
+             in it, and a profile made from it may stop it uncleanly; trace it to its end",
+        )
+    })
+}
+
 impl From<String> for Note {
     fn from(text: String) -> Note {
         Note { text, remedy: None }

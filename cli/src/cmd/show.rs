@@ -47,6 +47,7 @@ fn summary(trace: &Trace) -> serde_json::Value {
         "host": {"arch": trace.host.arch.to_string(), "kernel": trace.host.kernel},
         "complete": trace.lost_events == 0,
         "lost_events": trace.lost_events,
+        "target_exited": trace.target_exited,
         "processes": trace.processes,
         "runs": trace.runs,
         "calls": trace.total_calls(),
@@ -65,6 +66,9 @@ fn render(trace: &Trace) -> String {
     let _ = writeln!(out, "processes  {} started while traced", trace.processes);
     let lost = if trace.lost_events > 0 { "  << INCOMPLETE TRACE" } else { "" };
     let _ = writeln!(out, "lost       {}{lost}", trace.lost_events);
+    if trace.target_exited == Some(false) {
+        let _ = writeln!(out, "ended      with the workload still running  << SHUTDOWN NOT TRACED");
+    }
     let _ = writeln!(out, "syscalls   {} distinct, {} calls", trace.syscalls.len(), trace.total_calls());
     let width = trace.syscalls.keys().map(String::len).max().unwrap_or(0);
     for (name, usage) in &trace.syscalls {

@@ -43,7 +43,8 @@ pub struct Generated {
 
 pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, AppArmorError> {
     check_name(&options.name)?;
-    let mut notes: Vec<Note> = crate::note::lost_events(trace).into_iter().collect();
+    let mut notes: Vec<Note> =
+        crate::note::lost_events(trace).into_iter().chain(crate::note::exit_unseen(trace)).collect();
     let files = file_rules(trace, options, &mut notes);
     let network = network_rules(trace, &mut notes);
     let (caps, cap_notes) = capabilities(trace);

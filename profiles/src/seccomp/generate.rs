@@ -166,6 +166,7 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
         );
     }
     notes.extend(crate::note::lost_events(trace));
+    notes.extend(crate::note::exit_unseen(trace));
 
     // Newer calls a C library or runtime tries first and falls back from on
     // ENOSYS: when the trace never saw one, it answers ENOSYS (as if the

@@ -35,6 +35,11 @@ pub struct Trace {
     /// itself does under the filter before it execs the entrypoint.
     #[serde(default, skip_serializing_if = "is_false")]
     pub from_container_start: bool,
+    /// Whether the trace saw the workload exit (its shutdown path is in it):
+    /// false when tracing stopped with the workload still running; absent in
+    /// traces from before cinch recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_exited: Option<bool>,
     /// Facts the kernel side could not deliver. Non-zero means the trace is
     /// incomplete and a profile made from it may be too tight.
     pub lost_events: u64,
@@ -141,6 +146,7 @@ impl Trace {
             host,
             processes: 0,
             from_container_start: false,
+            target_exited: None,
             lost_events: 0,
             runs: None,
             syscalls: BTreeMap::new(),
