@@ -78,6 +78,21 @@ mod tests {
             assert!(present.contains(&"execve"), "{runtime}: the exec itself runs under the filter");
         }
     }
+
+    /// A merged trace of container runs keeps runc's floor (it lost fchown once).
+    #[test]
+    fn a_merge_of_container_traces_gets_the_floor_too() {
+        let container =
+            crate::Trace::from_json(include_str!("../../../fixtures/traces/worker-container.json")).unwrap();
+        let host = crate::Trace::from_json(include_str!("../../../fixtures/traces/worker-host.json")).unwrap();
+        let mut second = container.clone();
+        second.target = crate::Target::Container { id: "0".repeat(64), name: "second".into(), image: "w".into() };
+        let merged = crate::merge::merge(&[("a".into(), container), ("b".into(), second)]).unwrap();
+        assert!(matches!(merged.target, crate::Target::Merged { .. }), "{:?}", merged.target);
+        assert_eq!(FloorChoice::Auto.resolve(&merged), Some(Runtime::Runc));
+        let hosts = crate::merge::merge(&[("a".into(), host.clone()), ("b".into(), host)]).unwrap();
+        assert_eq!(FloorChoice::Auto.resolve(&hosts), None);
+    }
 }
 
 /// Which floor a profile gets: `auto`, `none`, or a runtime with a measured floor.
@@ -109,7 +124,7 @@ impl FloorChoice {
             // Even a trace from the container's start gets the floor: Go's
             // scheduler makes a few of runc's calls timing-dependent, and the
             // floor is the union of many measured starts.
-            FloorChoice::Auto => matches!(trace.target, crate::Target::Container { .. }).then_some(Runtime::Runc),
+            FloorChoice::Auto => trace.target.is_container().then_some(Runtime::Runc),
         }
     }
 }

@@ -67,7 +67,8 @@ pub struct Trace {
     pub network: Vec<Endpoint>,
 }
 
-/// What was traced. Only descriptive: nothing downstream depends on it.
+/// What was traced. Descriptive, but for one decision: a container's trace gets
+/// the runtime's floor ([`Target::is_container`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Target {
@@ -79,6 +80,19 @@ pub enum Target {
     Process { argv: Vec<String> },
     /// Several runs united by `cinch merge`.
     Merged { targets: Vec<Target> },
+}
+
+impl Target {
+    /// A container's run, or a merge with one among its runs: what
+    /// `--runtime-floor auto` gives runc's floor (a merged trace of container
+    /// runs needs it as much as each run did).
+    pub fn is_container(&self) -> bool {
+        match self {
+            Target::Container { .. } => true,
+            Target::Merged { targets } => targets.iter().any(Target::is_container),
+            Target::Command { .. } | Target::Process { .. } => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
