@@ -27,6 +27,19 @@ const DOCKER_ADDED: &[&str] = &[
     "sys",
 ];
 
+/// `docker build` of a recipe directory's Containerfile, tagged `image`.
+fn build_image(recipe: &Path, image: &str) {
+    docker(&[
+        "build",
+        "-q",
+        "-f",
+        recipe.join("Containerfile").to_str().unwrap(),
+        "-t",
+        image,
+        recipe.to_str().unwrap(),
+    ]);
+}
+
 fn manifest_paths(dir: &Path) -> BTreeSet<String> {
     std::fs::read_to_string(dir.join("MANIFEST"))
         .unwrap()
@@ -54,15 +67,7 @@ fn the_recipe_builds_runs_hardened_and_holds_only_its_files() {
     let out = worker_recipe(&rootfs, &recipe);
     assert!(out.status.success(), "{}", output_text(&out));
     let image = format!("cinch-test/recipe:{}", std::process::id());
-    docker(&[
-        "build",
-        "-q",
-        "-f",
-        recipe.join("Containerfile").to_str().unwrap(),
-        "-t",
-        &image,
-        recipe.to_str().unwrap(),
-    ]);
+    build_image(&recipe, &image);
 
     // The image holds exactly the recipe's entries (plus what Docker adds to any container).
     let created = docker(&["create", &image]);
@@ -168,15 +173,7 @@ fn a_dynamic_executable_is_refused_then_shipped_with_its_libraries() {
         return;
     }
     let image = format!("cinch-test/true:{}", std::process::id());
-    docker(&[
-        "build",
-        "-q",
-        "-f",
-        recipe.join("Containerfile").to_str().unwrap(),
-        "-t",
-        &image,
-        recipe.to_str().unwrap(),
-    ]);
+    build_image(&recipe, &image);
     let run = Command::new("docker").args(["run", "--rm", "--network", "none", &image]).output().unwrap();
     assert!(run.status.success(), "the vendor-style image does not run: {}", output_text(&run));
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
