@@ -11,7 +11,7 @@ use crate::process::signals::{StopReason, StopSignals};
 use crate::status::StatusLine;
 use crate::{docker, exit};
 use anyhow::{bail, Context, Result};
-use cinch_ebpf::{mount_namespace_of, own_mount_namespace, process_argv, Selector, Tracer};
+use cinch_ebpf::{mount_namespace_of, own_mount_namespace, process_argv, Options, Selector, Tracer};
 use cinch_profiles::{Target, Trace};
 use clap::Args;
 use std::ffi::OsString;
@@ -139,11 +139,12 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
 
     let docker_run = DockerRun::parse(&args.command);
     let (mut tracer, mut subject) = if let Some(name) = &args.container {
-        let docker::Container { id, name, image, pid } = docker::inspect(name)?;
-        attach_running(pid, Target::Container { id, name, image })?
+        let Attached { tracer, pidfd, target, .. } = attach_container(name, Options::default())?;
+        (tracer, Subject::Running { pidfd, target })
     } else if let Some(pid) = args.pid {
         let argv = process_argv(pid).with_context(|| format!("no such process: {pid}"))?;
-        attach_running(pid, Target::Process { argv })?
+        let (tracer, pidfd) = attach_running(pid, Options::default())?;
+        (tracer, Subject::Running { pidfd, target: Target::Process { argv } })
     } else if let Some(run) = &docker_run {
         start_docker_run(run)?
     } else {
@@ -231,9 +232,26 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
     Ok(Recorded { trace, docker_run })
 }
 
+/// A running Docker container cinch attached to.
+pub struct Attached {
+    pub tracer: Tracer,
+    /// Of its first process: tells when the container is gone.
+    pub pidfd: Pidfd,
+    pub target: Target,
+    /// Its first process, as the host sees it.
+    pub pid: u32,
+}
+
+/// Attaches to a running Docker container, by name or id.
+pub fn attach_container(name: &str, options: Options) -> Result<Attached> {
+    let docker::Container { id, name, image, pid } = docker::inspect(name)?;
+    let (tracer, pidfd) = attach_running(pid, options)?;
+    Ok(Attached { tracer, pidfd, target: Target::Container { id, name, image }, pid })
+}
+
 /// Attaches to a process that is already running and to everything in its
 /// mount namespace.
-fn attach_running(pid: u32, target: Target) -> Result<(Tracer, Subject)> {
+fn attach_running(pid: u32, options: Options) -> Result<(Tracer, Pidfd)> {
     let mntns = mount_namespace_of(pid).map_err(|err| {
         let hint = match err.kind() {
             std::io::ErrorKind::PermissionDenied => {
@@ -258,8 +276,8 @@ fn attach_running(pid: u32, target: Target) -> Result<(Tracer, Subject)> {
         );
     }
     let pidfd = Pidfd::open(pid).with_context(|| format!("process {pid} is gone"))?;
-    let tracer = Tracer::start(Selector::MountNamespace(mntns))?;
-    Ok((tracer, Subject::Running { pidfd, target }))
+    let tracer = Tracer::start_with(Selector::MountNamespace(mntns), options)?;
+    Ok((tracer, pidfd))
 }
 
 /// Starts `argv` stopped just before its exec, follows it, then lets it go:
@@ -569,7 +587,7 @@ fn report(trace: &Trace, reason: StopReason, elapsed: Duration) {
 }
 
 /// Accepts `90s`, `5m`, `1h`, `500ms`, or a plain number of seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let bad = || format!("{text:?} is not a duration like 90s, 5m, 1h30m, 5min, 500ms");
     if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.') {

@@ -28,12 +28,20 @@ pub struct Compiled {
 /// This process's [`RuleEnv`]: the command `cinch run` starts keeps cinch's
 /// bounding capabilities, on this kernel.
 pub fn rule_env(arch: Arch) -> Result<RuleEnv> {
-    let status = std::fs::read_to_string("/proc/self/status").context("cannot read /proc/self/status")?;
+    rule_env_of("self", arch)
+}
+
+/// The [`RuleEnv`] of process `pid` (`self` for this one): its bounding
+/// capabilities, on this kernel. For a container's first process, what Docker
+/// weighed its profile's rules against.
+pub fn rule_env_of(pid: &str, arch: Arch) -> Result<RuleEnv> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
     let bounding = status
         .lines()
         .find_map(|l| l.strip_prefix("CapBnd:"))
         .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .context("/proc/self/status has no CapBnd")?;
+        .with_context(|| format!("{path} has no CapBnd"))?;
     let caps = cinch_profiles::apparmor::CAPABILITIES
         .iter()
         .enumerate()

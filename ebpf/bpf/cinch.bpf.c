@@ -26,6 +26,7 @@
  *   path.bpf.h      the dentry walk that makes absolute paths
  *   files.bpf.h     file facts; net.bpf.h socket facts; exec.bpf.h executions
  *   calls.bpf.h     which calls on files and sockets are recorded, and how
+ *   refusals.bpf.h  calls the seccomp filter refused (cinch watch)
  */
 #include "kernel.h"
 #include <bpf/bpf_helpers.h>
@@ -42,6 +43,7 @@
 #include "net.bpf.h"
 #include "exec.bpf.h"
 #include "calls.bpf.h"
+#include "refusals.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -58,6 +60,7 @@ int BPF_PROG(cinch_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 
+	refusals_sys_enter(task, id);
 	if (id < 0 || id >= CINCH_MAX_SYSCALLS) {
 		struct cinch_fact fact = { .kind = CINCH_FACT_RAW_NR, .nr = (__u32)id, .slot = slot };
 		report_fact(&fact);
@@ -77,7 +80,9 @@ int BPF_PROG(cinch_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(cinch_sys_exit, struct pt_regs *regs, long ret)
 {
-	calls_sys_exit(bpf_get_current_task_btf(), ret);
+	struct task_struct *task = bpf_get_current_task_btf();
+	calls_sys_exit(task, ret);
+	refusals_sys_exit(task, regs, ret);
 	return 0;
 }
 

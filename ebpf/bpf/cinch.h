@@ -141,6 +141,32 @@ struct cinch_net_fact {
 	__u32 pad;
 };
 
+/* A syscall the seccomp filter refused (cinch watch): a struct
+ * cinch_refusal_fact, sent the first time its struct cinch_refusal is seen;
+ * the count is in the refusals map. */
+#define CINCH_FACT_REFUSED 6
+
+/* Key of the refusals map (value: a __u64 count). */
+struct cinch_refusal {
+	__u32 slot;
+	__u32 nr;    /* syscall number */
+	__s32 error; /* the errno the filter answered with */
+	__u32 tgid;  /* the refused process, as the host sees it */
+	__u32 ns_tgid;
+	__u32 pad;
+};
+#define CINCH_COMM 16
+
+struct cinch_refusal_fact {
+	__u32 kind; /* CINCH_FACT_REFUSED */
+	__u32 pad;
+	struct cinch_refusal key;
+	char comm[CINCH_COMM]; /* the refused thread's name (the process may be gone when it is read) */
+};
+
+/* Distinct (process, syscall, errno) refusals counted; more count as lost. */
+#define CINCH_MAX_REFUSALS 4096
+
 /* Slots of the stats array. */
 #define CINCH_STAT_LOST 0       /* facts that could not be delivered or remembered */
 #define CINCH_STAT_NEW_MNTNS 1  /* mount namespaces adopted */

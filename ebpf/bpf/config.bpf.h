@@ -22,6 +22,9 @@ const volatile __u32 cfg_mode = 0;
 /* cinch's own (the host's) mount namespace: never adopted, even when a
  * privileged target enters it, or the whole host would be traced. */
 const volatile __u32 cfg_host_mntns = 0;
+/* Non-zero: tell calls the seccomp filter refused from calls that ran
+ * (refusals.bpf.h), for `cinch watch`. Off, tracing pays nothing for it. */
+const volatile __u32 cfg_refusals = 0;
 
 /* Syscall numbers of the running architecture; -1 means "no such syscall". */
 const volatile __s64 nr_execve = -1;

@@ -58,6 +58,7 @@ struct pt_regs {
 	unsigned long r10;
 	unsigned long r8;
 	unsigned long r9;
+	unsigned long orig_ax; /* the syscall number, kept through the call */
 };
 
 typedef struct {
@@ -178,8 +179,11 @@ struct linux_binprm {
 	struct file *file;
 };
 
+/* Complete, not just the field read: CO-RE relocates a field's offset but
+ * not an array element's size, and pid.numbers[level] steps by this size. */
 struct upid {
 	int nr;
+	void *ns;
 };
 
 struct pid {

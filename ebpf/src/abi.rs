@@ -35,6 +35,9 @@ constants! {
     FACT_FILE: u32 = 3;
     FACT_EXEC: u32 = 4;
     FACT_NET: u32 = 5;
+    FACT_REFUSED: u32 = 6;
+    MAX_REFUSALS: u32 = 4096;
+    COMM: usize = 16;
 
     ACCESS_READ: u32 = 1 << 0;
     ACCESS_WRITE: u32 = 1 << 1;
@@ -116,6 +119,41 @@ impl Fact {
     /// Reads a fact from a ring-buffer record, or None if it is too short.
     pub fn from_bytes(bytes: &[u8]) -> Option<Fact> {
         Fact::read(bytes)
+    }
+}
+
+/// `struct cinch_refusal`: key of the refusals map (the value is a u64 count).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Refusal {
+    pub slot: u32,
+    pub nr: u32,
+    pub error: i32,
+    pub tgid: u32,
+    pub ns_tgid: u32,
+    pub pad: u32,
+}
+
+// SAFETY: repr(C), integers only: every bit pattern is a valid value.
+unsafe impl aya::Pod for Refusal {}
+
+/// `struct cinch_refusal_fact`: a refusal seen for the first time.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusalFact {
+    pub kind: u32,
+    pub pad: u32,
+    pub key: Refusal,
+    pub comm: [u8; COMM],
+}
+
+// SAFETY: repr(C), integers only.
+unsafe impl Record for RefusalFact {}
+
+impl RefusalFact {
+    /// Reads one from a ring-buffer record, or None if it is too short.
+    pub fn from_bytes(bytes: &[u8]) -> Option<RefusalFact> {
+        RefusalFact::read(bytes)
     }
 }
 

@@ -8,7 +8,7 @@
 pub mod abi;
 mod proc;
 
-pub use proc::{mount_namespace_of, own_mount_namespace, process_argv};
+pub use proc::{mount_namespace_of, own_mount_namespace, process_argv, program_of};
 
 use abi::Fact;
 use aya::maps::{Array, HashMap, MapData, PerCpuArray, RingBuf};
@@ -122,6 +122,30 @@ pub struct ContainerSlot {
     pub cgroups: Vec<String>,
 }
 
+/// What the tracer watches for besides the trace itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Tell calls the seccomp filter refused from calls that ran
+    /// ([`Tracer::refusals`]); costs a task-storage write per syscall.
+    pub refusals: bool,
+}
+
+/// A syscall the target's seccomp filter refused, seen by `cinch watch`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Refusal {
+    /// The syscall's name on this architecture, or `#NR` for a number it has no name for.
+    pub syscall: String,
+    /// The errno the filter answered with.
+    pub errno: i32,
+    /// The process as the host sees it, and as the container does.
+    pub host_pid: u32,
+    pub pid: u32,
+    /// The refused thread's name (in a live report only).
+    pub comm: String,
+    /// How many times (0 in a live report: only the first is known then).
+    pub count: u64,
+}
+
 /// Live counters, for the status line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -154,6 +178,8 @@ pub struct Tracer {
     max_facts: usize,
     /// Facts dropped at that bound; they count as lost events.
     dropped: u64,
+    /// Refusals seen for the first time since the last [`Tracer::new_refusals`].
+    new_refusals: Vec<Refusal>,
 }
 
 /// The default of [`Tracer::limit_facts`]. Measured (bench/RESULTS.md): a
@@ -174,6 +200,11 @@ impl Tracer {
     /// Loads the programs, points them at the target and attaches them. From
     /// the moment this returns, every syscall of the target is counted.
     pub fn start(selector: Selector) -> Result<Tracer, TracerError> {
+        Tracer::start_with(selector, Options::default())
+    }
+
+    /// [`Tracer::start`], watching also for what `options` asks.
+    pub fn start_with(selector: Selector, options: Options) -> Result<Tracer, TracerError> {
         let arch = Arch::native()
             .filter(|arch| *arch == OBJECT_ARCH)
             .ok_or(TracerError::UnsupportedArch(std::env::consts::ARCH))?;
@@ -194,11 +225,12 @@ impl Tracer {
         // pending_calls is task-local storage, which aya creates but has no
         // user-space type for (only the kernel side uses it).
         loader.allow_unsupported_maps();
-        loader.btf(Some(&btf)).override_global("cfg_mode", &mode, true).override_global(
-            "cfg_host_mntns",
-            &host_mntns,
-            true,
-        );
+        let refusals = u32::from(options.refusals);
+        loader
+            .btf(Some(&btf))
+            .override_global("cfg_mode", &mode, true)
+            .override_global("cfg_host_mntns", &host_mntns, true)
+            .override_global("cfg_refusals", &refusals, true);
         for (global, nr) in &numbers {
             loader.override_global(global.as_str(), nr, true);
         }
@@ -241,6 +273,7 @@ impl Tracer {
             followed: 0,
             max_facts: DEFAULT_MAX_FACTS,
             dropped: 0,
+            new_refusals: Vec::new(),
         })
     }
 
@@ -294,6 +327,16 @@ impl Tracer {
                     }
                     continue;
                 }
+                Some(abi::FACT_REFUSED) => {
+                    if let Some(fact) = abi::RefusalFact::from_bytes(&record) {
+                        if fact.key.slot == self.slot && self.new_refusals.len() < self.max_facts {
+                            let mut refusal = refusal_of(self.arch, &fact.key, 0);
+                            refusal.comm = abi::c_name(&fact.comm);
+                            self.new_refusals.push(refusal);
+                        }
+                    }
+                    continue;
+                }
                 Some(abi::FACT_NET) => {
                     if let Some(fact) = abi::NetFact::from_bytes(&record) {
                         insert_bounded(&mut self.net_facts, fact, self.max_facts, &mut self.dropped);
@@ -311,9 +354,32 @@ impl Tracer {
                 abi::FACT_RAW_NR => {
                     insert_bounded(&mut self.raw_numbers, (fact.slot, fact.nr), self.max_facts, &mut self.dropped);
                 }
+
                 _ => {}
             }
         }
+    }
+
+    /// Refusals seen for the first time since the last call (each distinct
+    /// process, syscall and errno once), for a live report.
+    pub fn new_refusals(&mut self) -> Vec<Refusal> {
+        std::mem::take(&mut self.new_refusals)
+    }
+
+    /// Every refusal so far, with its count (needs [`Options::refusals`]).
+    pub fn refusals(&self) -> Result<Vec<Refusal>, TracerError> {
+        let map = self.ebpf.map("refusals").ok_or(missing_map("refusals"))?;
+        let counts: HashMap<_, abi::Refusal, u64> = HashMap::try_from(map).map_err(map_error("refusals"))?;
+        let mut out = Vec::new();
+        for entry in counts.iter() {
+            let (key, count) = entry.map_err(map_error("refusals"))?;
+            if key.slot != self.slot {
+                continue;
+            }
+            out.push(refusal_of(self.arch, &key, count));
+        }
+        out.sort();
+        Ok(out)
     }
 
     /// The mount namespaces adopted so far while watching for new containers.
@@ -461,6 +527,19 @@ impl Tracer {
         let map = self.ebpf.map("stats").ok_or(missing_map("stats"))?;
         let stats: Array<_, u64> = Array::try_from(map).map_err(map_error("stats"))?;
         stats.get(&slot, 0).map_err(map_error("stats"))
+    }
+}
+
+/// A refusal as the kernel keyed it, named.
+fn refusal_of(arch: Arch, key: &abi::Refusal, count: u64) -> Refusal {
+    let nr = key.nr;
+    Refusal {
+        syscall: arch.syscall_name(nr).map_or_else(|| format!("#{nr}"), str::to_string),
+        errno: key.error,
+        host_pid: key.tgid,
+        pid: key.ns_tgid,
+        comm: String::new(),
+        count,
     }
 }
 

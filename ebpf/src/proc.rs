@@ -28,3 +28,17 @@ pub fn process_argv(pid: u32) -> io::Result<Vec<String>> {
         .map(|part| String::from_utf8_lossy(part).into_owned())
         .collect())
 }
+
+/// The program process `pid` runs, as its own root sees it (`/usr/sbin/nginx`,
+/// not the host path of the container's root), and its `comm`. None once the
+/// process is gone.
+pub fn program_of(pid: u32) -> Option<(String, String)> {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?.trim_end().to_string();
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    let root = std::fs::read_link(format!("/proc/{pid}/root")).unwrap_or_else(|_| "/".into());
+    let inside = match exe.strip_prefix(&root) {
+        Ok(rest) if root != std::path::Path::new("/") => std::path::Path::new("/").join(rest),
+        _ => exe,
+    };
+    Some((inside.to_string_lossy().into_owned(), comm))
+}

@@ -16,3 +16,4 @@ pub mod recipe;
 pub mod run;
 pub mod show;
 pub mod trace;
+pub mod watch;

@@ -5,7 +5,7 @@ use crate::apparmor_parser;
 use crate::output::{print_notes, print_stdout, PendingOutput};
 use crate::record::{lost_events_verdict, record, Recorded, TargetArgs};
 use anyhow::{Context, Result};
-use cinch_profiles::seccomp::{self, FloorChoice, Format, RenderOptions};
+use cinch_profiles::seccomp::{self, FloorChoice, Format, Mode, RenderOptions};
 use cinch_profiles::shell;
 use cinch_profiles::{apparmor, Target, Trace};
 use clap::Args;
@@ -51,7 +51,7 @@ pub fn run(args: ProfileArgs) -> Result<u8> {
     // The trace is kept even if a generator fails: it is the evidence.
     trace_out.commit(trace.to_json().as_bytes())?;
     let name = trace.default_profile_name();
-    let options = RenderOptions { format: Format::Docker, floor: args.runtime_floor, name: &name };
+    let options = RenderOptions { format: Format::Docker, floor: args.runtime_floor, mode: Mode::Enforce, name: &name };
     let seccomp = seccomp::render(&trace, &options).context("cannot generate the seccomp profile")?;
     print_notes(&seccomp.notes);
     seccomp_out.commit(seccomp.text.as_bytes())?;

@@ -170,6 +170,7 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
         let options = seccomp::RenderOptions {
             format: seccomp::Format::Docker,
             floor: seccomp::FloorChoice::Runtime(Runtime::Runc),
+            mode: seccomp::Mode::Enforce,
             name: &name,
         };
         let seccomp = seccomp::render(trace, &options).context("cannot generate the seccomp profile")?;

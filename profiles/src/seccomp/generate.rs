@@ -30,6 +30,35 @@ pub struct Options {
     /// Whose start-up syscalls to add; `None` for a profile applied right
     /// before exec (`cinch run`) or a trace that already contains them.
     pub runtime: Option<Runtime>,
+    /// What happens to a call outside the allowlist.
+    pub mode: Mode,
+}
+
+/// What a generated profile does with a call outside its allowlist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Refuse it with EPERM (the profile to deploy).
+    #[default]
+    Enforce,
+    /// Let it run and have the kernel log it (`SCMP_ACT_LOG`): for staging,
+    /// where `cinch watch` reports every such call without breaking the service.
+    /// The ENOSYS answers stay: they are how the C library is made to fall back.
+    Log,
+}
+
+impl Mode {
+    pub const NAMES: [&'static str; 2] = ["enforce", "log"];
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Mode, String> {
+        match s {
+            "enforce" => Ok(Mode::Enforce),
+            "log" => Ok(Mode::Log),
+            other => Err(format!("unknown mode {other:?}: use enforce or log")),
+        }
+    }
 }
 
 /// A generated profile and what the user should know about it.
@@ -185,9 +214,13 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
         });
     }
 
+    let (default_action, default_errno_ret) = match options.mode {
+        Mode::Enforce => (Action::Errno, Some(DEFAULT_ERRNO)),
+        Mode::Log => (Action::Log, None),
+    };
     let profile = Profile {
-        default_action: Action::Errno,
-        default_errno_ret: Some(DEFAULT_ERRNO),
+        default_action,
+        default_errno_ret,
         arch_map: vec![ArchMap { architecture: scmp_arch(arch).into(), sub_architectures: vec![] }],
         architectures: vec![],
         flags: vec![],
@@ -268,7 +301,7 @@ mod tests {
 
     fn container_profile() -> Generated {
         let trace = Trace::from_json(CONTAINER_TRACE).unwrap();
-        generate(&trace, &Options { runtime: Some(Runtime::Runc) }).unwrap()
+        generate(&trace, &Options { runtime: Some(Runtime::Runc), mode: Mode::Enforce }).unwrap()
     }
 
     #[test]
@@ -288,7 +321,7 @@ mod tests {
     #[test]
     fn golden_host_trace_without_floor() {
         let trace = Trace::from_json(HOST_TRACE).unwrap();
-        let generated = generate(&trace, &Options { runtime: None }).unwrap();
+        let generated = generate(&trace, &Options { runtime: None, mode: Mode::Enforce }).unwrap();
         insta::assert_snapshot!("worker_host_docker", generated.profile.to_json());
     }
 
@@ -346,7 +379,7 @@ mod tests {
         trace.add_args("clone", [("flags".to_string(), flags)].into());
         trace.syscalls.entry("personality".into()).or_default().count = 1;
         trace.add_args("personality", [("persona".to_string(), 0xffff_ffff)].into());
-        let profile = generate(&trace, &Options { runtime: None }).unwrap().profile;
+        let profile = generate(&trace, &Options { runtime: None, mode: Mode::Enforce }).unwrap().profile;
         let clone_values: Vec<u64> =
             profile.syscalls.iter().filter(|r| r.names == ["clone"]).map(|r| r.args[0].value_two).collect();
         assert_eq!(clone_values, vec![0, (libc::CLONE_NEWNS | libc::CLONE_NEWPID) as u64]);

@@ -9,9 +9,10 @@ pub mod generate;
 pub mod k8s;
 pub mod oci;
 pub mod profile;
+pub mod verdict;
 
 pub use floor::{FloorChoice, Runtime};
-pub use generate::{generate, Generated, Options};
+pub use generate::{generate, Generated, Mode, Options};
 pub use profile::{Action, Arg, Op, Profile, Rule};
 
 use crate::arch::Arch;
@@ -91,6 +92,7 @@ impl std::str::FromStr for Format {
 pub struct RenderOptions<'a> {
     pub format: Format,
     pub floor: FloorChoice,
+    pub mode: Mode,
     /// The resource's name (k8s form only; SeccompProfile is cluster-scoped).
     pub name: &'a str,
 }
@@ -104,7 +106,7 @@ pub struct Rendered {
 
 /// The profile of `trace`, generated and written in the asked form.
 pub fn render(trace: &crate::Trace, options: &RenderOptions) -> Result<Rendered, SeccompError> {
-    let generated = generate(trace, &Options { runtime: options.floor.resolve(trace) })?;
+    let generated = generate(trace, &Options { runtime: options.floor.resolve(trace), mode: options.mode })?;
     let profile = generated.profile;
     let text = match options.format {
         Format::Docker => profile.to_json(),

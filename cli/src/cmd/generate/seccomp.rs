@@ -4,7 +4,7 @@ use crate::exit;
 use crate::input::read_trace;
 use crate::output::{print_notes, PendingOutput};
 use anyhow::{Context, Result};
-use cinch_profiles::seccomp::{self, FloorChoice, Format, RenderOptions};
+use cinch_profiles::seccomp::{self, FloorChoice, Format, Mode, RenderOptions};
 use cinch_profiles::Trace;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
@@ -20,6 +20,7 @@ use std::path::PathBuf;
 #[command(after_help = "Examples:\n  \
     cinch generate seccomp --trace trace.json -o seccomp.json\n  \
     docker run --security-opt seccomp=seccomp.json IMAGE\n  \
+    cinch generate seccomp --trace trace.json --mode log -o staging.json\n  \
     cinch generate seccomp --trace trace.json --format k8s --name mascot-worker -o seccomp.yaml\n\n\
     Exit status: 0 written; 2 unreadable trace or unwritable output.")]
 pub struct SeccompArgs {
@@ -41,6 +42,11 @@ pub struct SeccompArgs {
     #[arg(long, value_name = "RUNTIME", default_value = "auto")]
     runtime_floor: FloorChoice,
 
+    /// enforce: a call outside the allowlist gets EPERM; log: it runs and the
+    /// kernel logs it (SCMP_ACT_LOG), for staging under `cinch watch --profile`
+    #[arg(long, default_value = "enforce", value_parser = PossibleValuesParser::new(Mode::NAMES).map(|s| s.parse::<Mode>().expect("a listed name")))]
+    mode: Mode,
+
     /// Resource name (k8s format; default: the traced container's name)
     #[arg(long)]
     name: Option<String>,
@@ -50,7 +56,7 @@ pub fn run(args: SeccompArgs) -> Result<u8> {
     let trace = read_trace(&args.trace)?;
     let output = PendingOutput::reserve(&args.output)?;
     let name = args.name.clone().unwrap_or_else(|| trace.default_profile_name());
-    let options = RenderOptions { format: args.format, floor: args.runtime_floor, name: &name };
+    let options = RenderOptions { format: args.format, floor: args.runtime_floor, mode: args.mode, name: &name };
     let text = render(&trace, &options)?;
     let shown = output.shown(&args.output);
     output.commit(text.as_bytes())?;
