@@ -10,6 +10,21 @@ dir=${CINCH_DOCKERD_DIR:-/tmp/cinch-dockerd}
 sock=$dir/docker.sock
 pidfile=$dir/dockerd.pid
 
+# crun refuses a hybrid cgroup layout whose v2 hierarchy holds controllers
+# ("cgroups in hybrid mode not supported"): on such a machine (cgroup v1 with
+# hugetlb left to /sys/fs/cgroup/unified), each such controller gets a v1
+# hierarchy of its own, as on the usual hybrid systems. Undone by stop.
+bind_v2_controllers() {
+    local unified=/sys/fs/cgroup/unified c
+    [ -n "$(command -v crun)" ] && [ -s "$unified/cgroup.controllers" ] || return 0
+    for c in $(cat "$unified/cgroup.controllers"); do
+        mkdir -p "/sys/fs/cgroup/$c"
+        if mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c" 2>/dev/null; then
+            echo "/sys/fs/cgroup/$c" >>"$dir/cgroup-mounts"
+        fi
+    done
+}
+
 start() {
     command -v dockerd >/dev/null || { echo "dockerd.sh: dockerd not found (apt-get install docker.io)" >&2; exit 2; }
     mkdir -p "$dir"
@@ -18,7 +33,11 @@ start() {
         return
     fi
     # --exec-root must be short: containerd's socket paths are limited to 108 bytes.
-    nohup dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
+    # crun (Debian's) is registered beside runc where installed: docker run --runtime crun.
+    bind_v2_controllers
+    local runtimes=()
+    if command -v crun >/dev/null; then runtimes=(--add-runtime "crun=$(command -v crun)"); fi
+    nohup dockerd "${runtimes[@]}" --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
         --data-root "$dir/data" --exec-root "$dir/exec" -H "unix://$sock" \
         --pidfile "$pidfile" ${CINCH_DOCKERD_ARGS:-} >"$dir/dockerd.log" 2>&1 &
     for _ in $(seq 1 300); do
@@ -47,6 +66,10 @@ stop() {
     # dockerd leaves bind mounts (e.g. exec/netns/default) behind; deepest first.
     awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
         while read -r mnt; do umount -l "$mnt" 2>/dev/null || true; done
+    if [ -f "$dir/cgroup-mounts" ]; then
+        while read -r mnt; do umount -l "$mnt" 2>/dev/null && rmdir "$mnt" 2>/dev/null || true; done <"$dir/cgroup-mounts"
+        rm -f "$dir/cgroup-mounts"
+    fi
 }
 
 case "${1:-}" in

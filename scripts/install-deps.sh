@@ -2,6 +2,8 @@
 # Installs, with apt, what building and testing cinch needs beyond Rust:
 #   clang-19, libbpf-dev   rebuild and check the committed BPF object
 #   docker.io (dockerd, runc, containerd)   end-to-end tests in real Docker
+#   crun                   the second OCI runtime (docker run --runtime crun), with its measured floor
+#   debootstrap            scripts/proving-ground builds the Debian service image with it
 #   util-linux             unshare(1) and setpriv(1) for namespace and non-root tests
 #   gcc                    builds fixtures/exit/exit.c, the entrypoint that measures runc's floor
 #   apparmor               apparmor_parser: every generated AppArmor profile is compiled in the tests
@@ -12,7 +14,7 @@
 # Extra package names may be given (bench/run.sh adds strace and bpftrace).
 # Installs only what is missing; needs root.
 set -euo pipefail
-packages=(clang-19 libbpf-dev docker.io runc util-linux tar gcc libc6-dev apparmor nftables openssh-server openssh-client jq "$@")
+packages=(clang-19 libbpf-dev docker.io runc crun debootstrap util-linux tar gcc libc6-dev apparmor nftables openssh-server openssh-client jq "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -105,7 +105,7 @@ fn docker_run_is_traced_from_the_containers_start_not_the_client() {
     let trace = read_trace(&profiled.trace);
     assert!(trace.from_container_start);
     match &trace.target {
-        cinch_profiles::Target::Container { id, name, image } => {
+        cinch_profiles::Target::Container { id, name, image, .. } => {
             assert_eq!(id.len(), 64);
             assert_eq!(name, &profiled.name);
             assert_eq!(image, worker_image());

@@ -8,42 +8,14 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use support::docker::{docker, docker_ready, Container};
-use support::services::{proving_image, service, stop, Service, SERVICES};
+use support::docker::docker_ready;
+use support::services::{profile, proving_image, run_under, service, stop, SERVICES};
 use support::{cinch, output_text, require, require_root};
 
 fn ready() -> bool {
     require_root() && require("a running dockerd (DOCKER_HOST)", docker_ready())
-}
-
-/// `cinch profile` of `service`: DIR/seccomp.json, DIR/trace.json.
-fn profile(service: &Service, dir: &Path, with_operation: bool) -> PathBuf {
-    let name = format!("cinch-prof-{}-{}", service.name, std::process::id());
-    let mut cmd = cinch();
-    cmd.arg("profile").arg("-o").arg(dir);
-    for exercise in service.exercises(&name, with_operation) {
-        cmd.arg("--exercise").arg(exercise);
-    }
-    cmd.args(["--", "docker", "run", "--rm"]).args(service.run_args(&name, &[]));
-    let out = cmd.output().unwrap();
-    let text = output_text(&out);
-    assert!(out.status.success(), "cinch profile {}: {text}", service.name);
-    // The shutdown was traced: cinch stopped the container and saw it exit.
-    assert!(text.contains("(exercises done)"), "{text}");
-    assert!(!text.contains("shutdown is not in the trace"), "{text}");
-    dir.join("seccomp.json")
-}
-
-fn run_under(service: &Service, name: &str, seccomp: &Path) -> Container {
-    let container = Container(name.to_string());
-    let opt = format!("seccomp={}", seccomp.display());
-    let mut args = vec!["run".to_string(), "-d".to_string()];
-    args.extend(service.run_args(name, &["--security-opt", &opt]));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    docker(&args);
-    container
 }
 
 /// The profile's escape probes, in a fresh container of the service image
@@ -85,10 +57,10 @@ fn each_service_runs_its_whole_life_under_its_profile_three_times() {
     let mut report = Vec::new();
     for service in SERVICES {
         let dir = tempfile::tempdir().unwrap();
-        let seccomp = profile(service, dir.path(), true);
+        let seccomp = profile(service, dir.path(), true, &[]);
         for run in 1..=3 {
             let name = format!("cinch-svc-{}-{run}-{}", service.name, std::process::id());
-            let _container = run_under(service, &name, &seccomp);
+            let _container = run_under(service, &name, &seccomp, &[]);
             service.wait_ready();
             let (out, ok) = service.drive();
             assert!(ok, "{} run {run}: the driver had errors under the profile:\n{out}", service.name);
@@ -163,12 +135,12 @@ fn an_operation_never_rehearsed_is_reported_by_watch_and_log_mode_gives_its_fix(
     let redis = service("redis");
     let dir = tempfile::tempdir().unwrap();
     // Profiled without the operation (BGSAVE: a forked child writes and fsyncs the dump).
-    let seccomp = profile(redis, dir.path(), false);
+    let seccomp = profile(redis, dir.path(), false, &[]);
     let trace = dir.path().join("trace.json");
 
     // 1. Enforcing: the operation fails, and watch names the refused calls.
     let name = format!("cinch-watch-enforce-{}", std::process::id());
-    let _container = run_under(redis, &name, &seccomp);
+    let _container = run_under(redis, &name, &seccomp, &[]);
     redis.wait_ready();
     let refused_out = dir.path().join("refused.json");
     let watching = watch(&name, None, &refused_out);
@@ -194,7 +166,7 @@ fn an_operation_never_rehearsed_is_reported_by_watch_and_log_mode_gives_its_fix(
         .unwrap();
     assert!(out.status.success(), "{}", output_text(&out));
     let name = format!("cinch-watch-log-{}", std::process::id());
-    let _container = run_under(redis, &name, &staging);
+    let _container = run_under(redis, &name, &staging, &[]);
     redis.wait_ready();
     let lacking = dir.path().join("lacking.json");
     let watching = watch(&name, Some(&staging), &lacking);
@@ -226,7 +198,7 @@ fn an_operation_never_rehearsed_is_reported_by_watch_and_log_mode_gives_its_fix(
         assert!(diff_text.contains(&format!("+ {call}: allow")), "{call} missing from the diff:\n{diff_text}");
     }
     let name = format!("cinch-watch-fixed-{}", std::process::id());
-    let _container = run_under(redis, &name, &fixed);
+    let _container = run_under(redis, &name, &fixed, &[]);
     redis.wait_ready();
     let (out, ok) = redis.operate(&name);
     assert!(ok, "BGSAVE failed under the fixed profile: {out}");

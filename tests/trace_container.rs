@@ -43,7 +43,7 @@ fn traces_the_container_and_not_the_host() {
 
     let trace = read_trace(&output);
     match &trace.target {
-        cinch_profiles::Target::Container { name: traced, image, id } => {
+        cinch_profiles::Target::Container { name: traced, image, id, .. } => {
             assert_eq!(traced, &name);
             assert_eq!(image, worker_image());
             assert_eq!(id.len(), 64);

@@ -18,6 +18,8 @@ pub struct Container {
     pub image: String,
     /// Host pid of the container's first process.
     pub pid: u32,
+    /// The OCI runtime it runs under, as Docker names it (`runc`, `crun`).
+    pub runtime: String,
 }
 
 /// The daemon socket named by DOCKER_HOST, or Docker's default.
@@ -88,6 +90,7 @@ fn parse_inspect(body: &str) -> Result<Inspected> {
             name: text("/Name")?.trim_start_matches('/').to_string(),
             image: text("/Config/Image")?,
             pid: u32::try_from(pid).context("pid out of range")?,
+            runtime: text("/HostConfig/Runtime").unwrap_or_default(),
         },
         running: running && pid != 0,
     })
@@ -124,12 +127,18 @@ mod tests {
     #[test]
     fn reads_a_running_container() {
         let body = r#"{"Id":"abc123","Name":"/worker","Config":{"Image":"cinch/worker:1"},
-                      "State":{"Running":true,"Pid":4242}}"#;
+                      "State":{"Running":true,"Pid":4242},"HostConfig":{"Runtime":"crun"}}"#;
         let inspected = parse_inspect(body).unwrap();
         assert!(inspected.running);
         assert_eq!(
             inspected.container,
-            Container { id: "abc123".into(), name: "worker".into(), image: "cinch/worker:1".into(), pid: 4242 }
+            Container {
+                id: "abc123".into(),
+                name: "worker".into(),
+                image: "cinch/worker:1".into(),
+                pid: 4242,
+                runtime: "crun".into()
+            }
         );
     }
 

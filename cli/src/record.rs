@@ -244,9 +244,10 @@ pub struct Attached {
 
 /// Attaches to a running Docker container, by name or id.
 pub fn attach_container(name: &str, options: Options) -> Result<Attached> {
-    let docker::Container { id, name, image, pid } = docker::inspect(name)?;
+    let docker::Container { id, name, image, pid, runtime } = docker::inspect(name)?;
     let (tracer, pidfd) = attach_running(pid, options)?;
-    Ok(Attached { tracer, pidfd, target: Target::Container { id, name, image }, pid })
+    let runtime = (!runtime.is_empty()).then_some(runtime);
+    Ok(Attached { tracer, pidfd, target: Target::Container { id, name, image, runtime }, pid })
 }
 
 /// Attaches to a process that is already running and to everything in its
@@ -502,11 +503,11 @@ impl DockerRunSubject {
         if let Some(code) = self.client_status.filter(|c| *c != 0) {
             say!("cinch: note: docker run exited with status {code}");
         }
-        let (name, image) = match self.described {
-            Some(c) => (c.name, c.image),
-            None => (String::new(), String::new()),
+        let (name, image, runtime) = match self.described {
+            Some(c) => (c.name, c.image, (!c.runtime.is_empty()).then_some(c.runtime)),
+            None => (String::new(), String::new(), None),
         };
-        Ok(Target::Container { id, name, image })
+        Ok(Target::Container { id, name, image, runtime })
     }
 }
 

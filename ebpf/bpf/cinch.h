@@ -194,6 +194,13 @@ struct cinch_slot {
 	 * runtime has put its init there by then, so they name the container. */
 	char cgroup[CINCH_CGROUP_NAME];
 	char cgroup_v1[CINCH_CGROUP_NAME];
+	/* The same, of the first task of the slot seen under the seccomp filter
+	 * (CINCH_MODE_NEW_CONTAINERS): crun creates the namespace before it
+	 * moves into the container's cgroup, and the filter comes after. */
+	__u32 filtered; /* non-zero once these are written */
+	__u32 pad;
+	char filtered_cgroup[CINCH_CGROUP_NAME];
+	char filtered_cgroup_v1[CINCH_CGROUP_NAME];
 };
 
 #endif

@@ -82,6 +82,22 @@ static __always_inline bool slot_of(struct task_struct *task, __u32 *slot)
 	return true;
 }
 
+/* The leaf names of `task`'s cgroups: the unified (v2) hierarchy, then the
+ * v1 memory controller's. */
+static __always_inline void read_cgroups(struct task_struct *task, char *v2, char *v1)
+{
+	const char *name = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name);
+	bpf_probe_read_kernel_str(v2, CINCH_CGROUP_NAME, name);
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+		struct css_set *cset = BPF_CORE_READ(task, cgroups);
+		struct cgroup_subsys_state *css = 0;
+		bpf_core_read(&css, sizeof(css), &cset->subsys[id]);
+		name = BPF_CORE_READ(css, cgroup, kn, name);
+		bpf_probe_read_kernel_str(v1, CINCH_CGROUP_NAME, name);
+	}
+}
+
 /* Takes a new slot for a mount namespace that `creator` just made, noting
  * which cgroups the creator was in (they name the container). */
 static __always_inline bool take_slot(struct task_struct *creator, __u32 inum, __u32 *slot)
@@ -95,20 +111,21 @@ static __always_inline bool take_slot(struct task_struct *creator, __u32 inum, _
 	if (!info)
 		return false;
 	info->creator_tgid = BPF_CORE_READ(creator, tgid);
-	const char *name = BPF_CORE_READ(creator, cgroups, dfl_cgrp, kn, name);
-	bpf_probe_read_kernel_str(info->cgroup, sizeof(info->cgroup), name);
-	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
-		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-		struct css_set *cset = BPF_CORE_READ(creator, cgroups);
-		struct cgroup_subsys_state *css = 0;
-		bpf_core_read(&css, sizeof(css), &cset->subsys[id]);
-		name = BPF_CORE_READ(css, cgroup, kn, name);
-		bpf_probe_read_kernel_str(info->cgroup_v1, sizeof(info->cgroup_v1), name);
-	}
+	read_cgroups(creator, info->cgroup, info->cgroup_v1);
 	/* Written last: user space treats a slot with a namespace as complete. */
 	info->mntns = inum;
 	*slot = taken;
 	return true;
+}
+
+/* The first task of a new container's slot under the seccomp filter: its
+ * cgroups name the container too, whichever runtime made it. */
+static __always_inline void note_filtered(struct task_struct *task, __u32 slot)
+{
+	struct cinch_slot *info = bpf_map_lookup_elem(&slot_info, &slot);
+	if (!info || info->filtered || __sync_val_compare_and_swap(&info->filtered, 0, 1) != 0)
+		return;
+	read_cgroups(task, info->filtered_cgroup, info->filtered_cgroup_v1);
 }
 
 /* Adopts a mount namespace the target (`slot`) moved into or created, or a
@@ -229,8 +246,11 @@ static __always_inline bool target_task(struct task_struct *task, struct pt_regs
 		}
 		if (!target)
 			return false;
-		if (cfg_mode == CINCH_MODE_NEW_CONTAINERS && !under_seccomp_filter(task))
-			return false;
+		if (cfg_mode == CINCH_MODE_NEW_CONTAINERS) {
+			if (!under_seccomp_filter(task))
+				return false;
+			note_filtered(task, *slot);
+		}
 	}
 	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (known)

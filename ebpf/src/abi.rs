@@ -166,6 +166,10 @@ pub struct Slot {
     pub processes: u64,
     pub cgroup: [u8; CGROUP_NAME],
     pub cgroup_v1: [u8; CGROUP_NAME],
+    pub filtered: u32,
+    pub pad: u32,
+    pub filtered_cgroup: [u8; CGROUP_NAME],
+    pub filtered_cgroup_v1: [u8; CGROUP_NAME],
 }
 
 // SAFETY: repr(C), integers only: every bit pattern is a valid value.

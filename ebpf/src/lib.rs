@@ -118,7 +118,8 @@ pub enum Selector {
 pub struct ContainerSlot {
     pub slot: u32,
     pub mntns: u32,
-    /// Leaf names of the cgroups its creator was in (v2, then v1 memory).
+    /// Leaf names of the cgroups its creator was in, then those of its first
+    /// task under the seccomp filter (each v2, then v1 memory; empty ones left out).
     pub cgroups: Vec<String>,
 }
 
@@ -390,8 +391,9 @@ impl Tracer {
             if info.mntns == 0 {
                 continue;
             }
-            let cgroups = [abi::c_name(&info.cgroup), abi::c_name(&info.cgroup_v1)]
+            let cgroups = [&info.cgroup, &info.cgroup_v1, &info.filtered_cgroup, &info.filtered_cgroup_v1]
                 .into_iter()
+                .map(|name| abi::c_name(name))
                 .filter(|name| !name.is_empty())
                 .collect();
             out.push(ContainerSlot { slot, mntns: info.mntns, cgroups });

@@ -4,8 +4,8 @@
 //! is described once here; the seccomp, AppArmor and recipe tests take them
 //! from this table, so a new service is one entry.
 
-use super::docker::docker;
-use super::{output_text, workspace_root, PATIENCE};
+use super::docker::{docker, Container};
+use super::{cinch, output_text, workspace_root, PATIENCE};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -233,4 +233,36 @@ pub fn stop(container: &str) -> (Duration, i64) {
     let took = started.elapsed();
     let code = docker(&["inspect", "-f", "{{.State.ExitCode}}", container]).parse().unwrap_or(-1);
     (took, code)
+}
+
+/// `cinch profile` of `service` driven by its driver (and its routine
+/// operation), `extra` given to `docker run`: DIR/seccomp.json, DIR/trace.json.
+pub fn profile(service: &Service, dir: &Path, with_operation: bool, extra: &[&str]) -> PathBuf {
+    let name = format!("cinch-prof-{}-{}", service.name, std::process::id());
+    let mut cmd = cinch();
+    cmd.arg("profile").arg("-o").arg(dir);
+    for exercise in service.exercises(&name, with_operation) {
+        cmd.arg("--exercise").arg(exercise);
+    }
+    cmd.args(["--", "docker", "run", "--rm"]).args(service.run_args(&name, extra));
+    let out = cmd.output().unwrap();
+    let text = output_text(&out);
+    assert!(out.status.success(), "cinch profile {}: {text}", service.name);
+    // The shutdown was traced: cinch stopped the container and saw it exit.
+    assert!(text.contains("(exercises done)"), "{text}");
+    assert!(!text.contains("shutdown is not in the trace"), "{text}");
+    dir.join("seccomp.json")
+}
+
+/// Starts `service` detached under `seccomp`; removed when the guard drops.
+pub fn run_under(service: &Service, name: &str, seccomp: &Path, extra: &[&str]) -> Container {
+    let container = Container(name.to_string());
+    let opt = format!("seccomp={}", seccomp.display());
+    let mut args = vec!["run".to_string(), "-d".to_string()];
+    let mut options = vec!["--security-opt", opt.as_str()];
+    options.extend(extra);
+    args.extend(service.run_args(name, &options));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    docker(&args);
+    container
 }

@@ -29,7 +29,7 @@ pub struct ProfileArgs {
     output: PathBuf,
 
     /// Add what the container runtime does after installing the filter
-    /// (auto: runc's for containers, nothing for commands)
+    /// (auto: for containers that of the runtime they ran under, runc or crun; nothing for commands)
     #[arg(long, value_name = "RUNTIME", default_value = "auto")]
     runtime_floor: FloorChoice,
 

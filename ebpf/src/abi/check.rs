@@ -121,7 +121,21 @@ fn every_struct_has_the_size_and_offsets_of_the_objects_btf() {
         ("cinch_fact", size_of::<Fact>(), fields!(Fact { kind, nr, slot, pad, args })),
         ("cinch_refusal", size_of::<Refusal>(), fields!(Refusal { slot, nr, error, tgid, ns_tgid, pad })),
         ("cinch_refusal_fact", size_of::<RefusalFact>(), fields!(RefusalFact { kind, pad, key, comm })),
-        ("cinch_slot", size_of::<Slot>(), fields!(Slot { mntns, creator_tgid, processes, cgroup, cgroup_v1 })),
+        (
+            "cinch_slot",
+            size_of::<Slot>(),
+            fields!(Slot {
+                mntns,
+                creator_tgid,
+                processes,
+                cgroup,
+                cgroup_v1,
+                filtered,
+                pad,
+                filtered_cgroup,
+                filtered_cgroup_v1
+            }),
+        ),
         (
             "cinch_net_fact",
             size_of::<NetFact>(),

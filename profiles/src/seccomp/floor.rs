@@ -19,16 +19,21 @@ use std::str::FromStr;
 pub enum Runtime {
     /// runc, the default runtime of Docker and containerd.
     Runc,
+    /// crun (`docker run --runtime crun`, Podman's default): C, it installs
+    /// the filter just before exec, so its floor is small.
+    Crun,
 }
 
 const RUNC_FLOOR: &str = include_str!("floors/runc.txt");
+const CRUN_FLOOR: &str = include_str!("floors/crun.txt");
 
 impl Runtime {
-    pub const ALL: [Runtime; 1] = [Runtime::Runc];
+    pub const ALL: [Runtime; 2] = [Runtime::Runc, Runtime::Crun];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Runtime::Runc => "runc",
+            Runtime::Crun => "crun",
         }
     }
 
@@ -36,6 +41,16 @@ impl Runtime {
     pub fn floor_text(self) -> &'static str {
         match self {
             Runtime::Runc => RUNC_FLOOR,
+            Runtime::Crun => CRUN_FLOOR,
+        }
+    }
+
+    /// The runtime a container ran under, from Docker's name for it (None: not one cinch knows).
+    pub fn from_docker_name(name: &str) -> Option<Runtime> {
+        match name {
+            "runc" | "io.containerd.runc.v2" | "io.containerd.runtime.v1.linux" => Some(Runtime::Runc),
+            _ if name == "crun" || name.ends_with("/crun") => Some(Runtime::Crun),
+            _ => None,
         }
     }
 
@@ -62,7 +77,7 @@ impl FromStr for Runtime {
         Runtime::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("no measured floor for runtime {s:?} (known: runc)"))
+            .ok_or_else(|| format!("no measured floor for runtime {s:?} (known: runc, crun)"))
     }
 }
 
@@ -86,12 +101,30 @@ mod tests {
             crate::Trace::from_json(include_str!("../../../fixtures/traces/worker-container.json")).unwrap();
         let host = crate::Trace::from_json(include_str!("../../../fixtures/traces/worker-host.json")).unwrap();
         let mut second = container.clone();
-        second.target = crate::Target::Container { id: "0".repeat(64), name: "second".into(), image: "w".into() };
+        second.target =
+            crate::Target::Container { id: "0".repeat(64), name: "second".into(), image: "w".into(), runtime: None };
         let merged = crate::merge::merge(&[("a".into(), container), ("b".into(), second)]).unwrap();
         assert!(matches!(merged.target, crate::Target::Merged { .. }), "{:?}", merged.target);
         assert_eq!(FloorChoice::Auto.resolve(&merged), Some(Runtime::Runc));
         let hosts = crate::merge::merge(&[("a".into(), host.clone()), ("b".into(), host)]).unwrap();
         assert_eq!(FloorChoice::Auto.resolve(&hosts), None);
+    }
+
+    /// auto gives crun's floor to runs Docker made with crun, and runc's to any mix.
+    #[test]
+    fn auto_takes_the_floor_of_the_runtime_the_container_ran_under() {
+        let mut crun = crate::Trace::from_json(include_str!("../../../fixtures/traces/worker-container.json")).unwrap();
+        let crate::Target::Container { runtime, .. } = &mut crun.target else { panic!("a container trace") };
+        *runtime = Some("crun".into());
+        assert_eq!(FloorChoice::Auto.resolve(&crun), Some(Runtime::Crun));
+        let runc = crate::Trace::from_json(include_str!("../../../fixtures/traces/worker-container.json")).unwrap();
+        assert_eq!(FloorChoice::Auto.resolve(&runc), Some(Runtime::Runc), "unknown runtime: runc's");
+        let mixed = crate::merge::merge(&[("a".into(), crun.clone()), ("b".into(), runc)]).unwrap();
+        assert_eq!(FloorChoice::Auto.resolve(&mixed), Some(Runtime::Runc));
+        let both = crate::merge::merge(&[("a".into(), crun.clone()), ("b".into(), crun)]).unwrap();
+        assert_eq!(FloorChoice::Auto.resolve(&both), Some(Runtime::Crun));
+        assert_eq!(Runtime::from_docker_name("io.containerd.runc.v2"), Some(Runtime::Runc));
+        assert!(Runtime::Crun.floor_text().contains("crun version"), "a floor names the version it was measured on");
     }
 }
 
@@ -115,8 +148,10 @@ impl FromStr for FloorChoice {
 }
 
 impl FloorChoice {
-    /// The runtime whose floor a profile of `trace` gets: `auto` adds runc's
-    /// to a container's trace and nothing to a command's.
+    /// The runtime whose floor a profile of `trace` gets: `auto` adds, to a
+    /// container's trace, the floor of the runtime it ran under (crun's only
+    /// if every container run of it was crun's; runc's otherwise, and where the
+    /// trace does not say), and nothing to a command's.
     pub fn resolve(self, trace: &crate::Trace) -> Option<Runtime> {
         match self {
             FloorChoice::Off => None,
@@ -124,7 +159,13 @@ impl FloorChoice {
             // Even a trace from the container's start gets the floor: Go's
             // scheduler makes a few of runc's calls timing-dependent, and the
             // floor is the union of many measured starts.
-            FloorChoice::Auto => trace.target.is_container().then_some(Runtime::Runc),
+            FloorChoice::Auto => {
+                let runtimes = trace.target.runtimes();
+                let all_crun = !runtimes.is_empty()
+                    && runtimes.iter().all(|r| r.and_then(Runtime::from_docker_name) == Some(Runtime::Crun));
+                let runtime = if all_crun { Runtime::Crun } else { Runtime::Runc };
+                trace.target.is_container().then_some(runtime)
+            }
         }
     }
 }

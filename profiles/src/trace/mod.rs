@@ -72,8 +72,15 @@ pub struct Trace {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Target {
-    /// A Docker container, looked up by name or id.
-    Container { id: String, name: String, image: String },
+    /// A Docker container, looked up by name or id. `runtime` is the OCI
+    /// runtime Docker ran it with (`runc`, `crun`), when known.
+    Container {
+        id: String,
+        name: String,
+        image: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        runtime: Option<String>,
+    },
     /// A command cinch started (`cinch trace -- CMD ARGS...`).
     Command { argv: Vec<String> },
     /// A running process given by pid, and everything in its mount namespace.
@@ -91,6 +98,15 @@ impl Target {
             Target::Container { .. } => true,
             Target::Merged { targets } => targets.iter().any(Target::is_container),
             Target::Command { .. } | Target::Process { .. } => false,
+        }
+    }
+
+    /// The runtimes the container runs were made with (`None` where not known).
+    pub fn runtimes(&self) -> Vec<Option<&str>> {
+        match self {
+            Target::Container { runtime, .. } => vec![runtime.as_deref()],
+            Target::Merged { targets } => targets.iter().flat_map(Target::runtimes).collect(),
+            Target::Command { .. } | Target::Process { .. } => Vec::new(),
         }
     }
 }
@@ -350,7 +366,7 @@ fn line_of_key(text: &str, key: &str, from: usize) -> usize {
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::Container { name, image, id } => {
+            Target::Container { name, image, id, .. } => {
                 let short = id.get(..12).unwrap_or(id);
                 write!(f, "container {name} ({image}, {short})")
             }

@@ -38,7 +38,8 @@ pub struct SeccompArgs {
     format: Format,
 
     /// Add what the container runtime does after installing the filter:
-    /// auto adds runc's for container traces and nothing for commands
+    /// auto adds that of the runtime a container trace ran under (runc or
+    /// crun) and nothing for commands
     #[arg(long, value_name = "RUNTIME", default_value = "auto")]
     runtime_floor: FloorChoice,
 
