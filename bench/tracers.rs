@@ -20,6 +20,9 @@
 //! an eBPF program does runs in the traced task and shows in its time, not the
 //! tracer's.
 
+#[path = "sections.rs"]
+mod sections;
+
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -507,7 +510,11 @@ fn run() -> Result<(), String> {
     };
     let result = measure(&root, &tools, &options);
     let _ = std::fs::remove_dir_all(&work);
-    let report = result?;
+    let mut report = result?;
+    // The other benchmarks' sections of the file are kept (bench/sections.rs).
+    for section in sections::sections(&std::fs::read_to_string(&options.out).unwrap_or_default()) {
+        report.push_str(&format!("\n{section}\n"));
+    }
     std::fs::write(&options.out, &report).map_err(|e| format!("{}: {e}", options.out.display()))?;
     print!("{report}");
     Ok(())

@@ -54,9 +54,13 @@ int BPF_PROG(cinch_sys_enter, struct pt_regs *regs, long id)
 	__u32 slot = 0;
 
 	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, 0);
-	if (known && *known && id != nr_unshare && id != nr_setns) {
+	bool settled = known && id != nr_unshare && id != nr_setns;
+	if (settled && *known) {
 		slot = *known - 1;
+	} else if (settled && cfg_mode == CINCH_MODE_MNTNS) {
+		return 0; /* known not to be in the target (see known_targets) */
 	} else if (!target_task(task, regs, id, &slot)) {
+		remember_not_target(task, id);
 		return 0;
 	}
 

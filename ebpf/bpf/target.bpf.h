@@ -37,7 +37,8 @@ struct {
 } target_tgids SEC(".maps");
 
 /* Tasks already known to be in the target: their slot + 1, in the task
- * itself. Every syscall of the target asks "is this task traced?"; the
+ * itself; 0 for a task known not to be (CINCH_MODE_MNTNS only, see
+ * remember_not_target). Every syscall of the target asks "is this task traced?"; the
  * answer from task-local storage is a pointer lookup, where the maps above
  * (target_tgids, target_mntns) cost a hash lookup each time (about 100 ns
  * per syscall on the benchmark machine). Only positive answers are kept, and
@@ -256,6 +257,23 @@ static __always_inline bool target_task(struct task_struct *task, struct pt_regs
 	if (known)
 		*known = *slot + 1;
 	return true;
+}
+
+/* Remembers that `task` is not in the target, so that its next syscalls
+ * cost a pointer lookup rather than a namespace read and a hash lookup (every
+ * task on the machine pays them while a trace runs; bench/RESULTS.md). Only
+ * where the answer cannot change behind the task's back: in CINCH_MODE_MNTNS
+ * a task enters a target namespace only through setns or unshare, which
+ * drop the entry (target_task). A new container's task, by contrast, comes
+ * under a filter another thread may install (TSYNC), and a process tree
+ * gains pids from user space. */
+static __always_inline void remember_not_target(struct task_struct *task, long id)
+{
+	if (cfg_mode != CINCH_MODE_MNTNS || id == nr_unshare || id == nr_setns)
+		return;
+	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (known)
+		*known = 0;
 }
 
 static __always_inline void count_process(__u32 slot)

@@ -123,6 +123,29 @@ pub struct ContainerSlot {
     pub cgroups: Vec<String>,
 }
 
+/// Attaches the programs of another object to cinch's hooks: each program
+/// named in [`PROGRAMS`] to its tracepoint. For the benchmark's floor (the same
+/// hooks with empty programs: what any eBPF syscall tracer pays); detached
+/// when the returned handle drops.
+pub fn attach_hooks_of(object: &[u8]) -> Result<Hooks, TracerError> {
+    let btf = Btf::from_sys_fs().map_err(|_| TracerError::NoBtf)?;
+    raise_memlock_limit();
+    let mut ebpf = EbpfLoader::new().btf(Some(&btf)).load(object).map_err(load_error("(object)", "-"))?;
+    for (program, tracepoint) in PROGRAMS {
+        let prog: &mut BtfTracePoint = ebpf
+            .program_mut(program)
+            .ok_or(TracerError::MissingProgram { program })?
+            .try_into()
+            .map_err(load_error(program, tracepoint))?;
+        prog.load(tracepoint, &btf).map_err(load_error(program, tracepoint))?;
+        prog.attach().map_err(load_error(program, tracepoint))?;
+    }
+    Ok(Hooks(ebpf))
+}
+
+/// Programs attached by [`attach_hooks_of`]; detached when dropped.
+pub struct Hooks(#[allow(dead_code)] Ebpf);
+
 /// What the tracer watches for besides the trace itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {

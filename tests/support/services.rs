@@ -34,35 +34,6 @@ pub struct Service {
     pub log_files: &'static [&'static str],
 }
 
-/// Files the services' commands read from /cinch (mounted read-only).
-const NGINX_CONF: &str = "user www-data;
-worker_processes 2;
-pid /run/nginx.pid;
-error_log /var/log/nginx/error.log;
-include /etc/nginx/modules-enabled/*.conf;
-events { worker_connections 256; }
-http {
-    include /etc/nginx/mime.types;
-    access_log /var/log/nginx/access.log;
-    server {
-        listen 127.0.0.1:18080;
-        root /var/www/html;
-        index index.nginx-debian.html;
-    }
-}
-";
-
-/// An entrypoint as images ship them: set up the data directory on first
-/// start, then exec the server in place (PID 1).
-const POSTGRES_ENTRYPOINT: &str = "#!/bin/sh
-set -e
-export PATH=/usr/lib/postgresql/15/bin:$PATH
-if [ ! -s /tmp/pgdata/PG_VERSION ]; then
-    initdb --auth=trust --username=postgres -D /tmp/pgdata >/dev/null
-fi
-exec postgres -D /tmp/pgdata -k /tmp -h 127.0.0.1 -p 15432
-";
-
 fn wrk_ok(out: &str) -> bool {
     out.contains("Requests/sec") && !out.contains("Non-2xx") && !out.contains("Socket errors")
 }
@@ -137,17 +108,20 @@ pub fn proving_image() -> &'static str {
     })
 }
 
-/// The directory mounted at /cinch: the services' config files and the probe.
+/// The directory mounted at /cinch: the services' config files
+/// (fixtures/services/: nginx.conf; postgres-entrypoint, an entrypoint as images
+/// ship them, which sets up the data directory, then execs the server as PID 1)
+/// and the probe.
 pub fn config_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         // Under target/, rewritten by each test binary (the same content).
         let dir = workspace_root().join("target/cinch-services").join(std::process::id().to_string());
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("nginx.conf"), NGINX_CONF).unwrap();
-        let entrypoint = dir.join("postgres-entrypoint");
-        std::fs::write(&entrypoint, POSTGRES_ENTRYPOINT).unwrap();
-        std::fs::set_permissions(&entrypoint, PermissionsExt::from_mode(0o755)).unwrap();
+        for file in ["nginx.conf", "postgres-entrypoint"] {
+            std::fs::copy(workspace_root().join("fixtures/services").join(file), dir.join(file)).unwrap();
+        }
+        std::fs::set_permissions(dir.join("postgres-entrypoint"), PermissionsExt::from_mode(0o755)).unwrap();
         std::fs::copy(super::fixture("cinch-probe"), dir.join("cinch-probe")).unwrap();
         // Readable by the services' own users (postgres runs as postgres).
         std::fs::set_permissions(&dir, PermissionsExt::from_mode(0o755)).unwrap();
