@@ -4,6 +4,7 @@
 //! - under the floor: cinch's hooks (the same tracepoints) with empty
 //!   programs (bench/empty.bpf.c), what any eBPF syscall tracer pays here;
 //! - under `cinch trace --container`;
+//!
 //! and the cost to a process that is not traced (a syscall storm on the host)
 //! while cinch traces the container. Interleaved rounds, medians. Writes its
 //! section of bench/RESULTS.md (bench/sections.rs).
