@@ -19,6 +19,7 @@ fn help_texts() {
         ("generate_seccomp", &["generate", "seccomp", "--help"]),
         ("profile", &["profile", "--help"]),
         ("run", &["run", "--help"]),
+        ("watch", &["watch", "--help"]),
         ("diff", &["diff", "--help"]),
         ("merge", &["merge", "--help"]),
         ("generate_apparmor", &["generate", "apparmor", "--help"]),
@@ -517,4 +518,19 @@ fn an_output_directory_may_be_the_working_directory() {
         .unwrap();
     assert!(out.status.success(), "{}", output_text(&out));
     assert!(dir.path().join("daemon.json").exists() && dir.path().join("oci-merge.jq").exists());
+}
+
+/// watch checks what it was given before it attaches to anything: a bad
+/// profile names its file and line, an unwritable -o its directory.
+#[test]
+fn watch_refuses_bad_input_before_attaching() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\n  \"defaultAction\": 3\n}\n").unwrap();
+    let (code, text) = run(&["watch", "--container", "nosuch", "--profile", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("bad.json: line 2"), "{text}");
+    let (code, text) = run(&["watch", "--container", "nosuch", "-o", "/nonexistent/dir/lacking.json"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("/nonexistent/dir does not exist"), "{text}");
 }
