@@ -124,7 +124,7 @@ pub struct ContainerSlot {
 }
 
 /// Attaches the programs of another object to cinch's hooks: each program
-/// named in [`PROGRAMS`] to its tracepoint. For the benchmark's floor (the same
+/// named like one of cinch's (`cinch_sys_enter`, ...) to its tracepoint. For the benchmark's floor (the same
 /// hooks with empty programs: what any eBPF syscall tracer pays); detached
 /// when the returned handle drops.
 pub fn attach_hooks_of(object: &[u8]) -> Result<Hooks, TracerError> {
