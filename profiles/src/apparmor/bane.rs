@@ -223,6 +223,7 @@ pub fn to_profile(config: &BaneConfig) -> Profile {
         ],
         includes: vec!["abstractions/base".into()],
         sections,
+        complain: false,
     }
 }
 

@@ -82,6 +82,7 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, AppArmorE
         ],
         includes: Vec::new(),
         sections,
+        complain: false,
     };
     Ok(Generated { profile, notes })
 }

@@ -38,6 +38,8 @@ pub struct Profile {
     /// `abstractions/base`; cinch's own do not).
     pub includes: Vec<String>,
     pub sections: Vec<Section>,
+    /// `flags=(complain, ...)`: AppArmor logs what the profile would deny and lets it happen.
+    pub complain: bool,
 }
 
 /// Rules under one comment. Each rule is complete text ending with `,`.
@@ -48,13 +50,25 @@ pub struct Section {
 }
 
 impl Profile {
+    /// The same profile in complain mode, for staging: `flags=(complain)` and
+    /// no `deny` rules (AppArmor enforces a deny even in complain mode, so a
+    /// complain profile with denies would still break what it should only log).
+    pub fn into_complain(mut self) -> Profile {
+        self.complain = true;
+        for section in &mut self.sections {
+            section.rules.retain(|rule| !rule.starts_with("deny "));
+        }
+        self
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         for line in &self.header {
             out.push_str(&format!("# {line}\n").replace("# \n", "#\n"));
         }
         out.push_str("abi <abi/3.0>,\n\ninclude <tunables/global>\n\n");
-        out.push_str(&format!("profile {} flags=(attach_disconnected,mediate_deleted) {{\n", self.name));
+        let complain = if self.complain { "complain," } else { "" };
+        out.push_str(&format!("profile {} flags=({complain}attach_disconnected,mediate_deleted) {{\n", self.name));
         for include in &self.includes {
             out.push_str(&format!("  include <{include}>\n"));
         }
@@ -270,5 +284,30 @@ mod tests {
         let p = Perms { mmap: true, read: true, exec: ExecMode::Inherit, ..Perms::default() };
         assert_eq!(p.render(), "mrix");
         assert_eq!(Perms { append: true, ..Perms::default() }.render(), "a");
+    }
+}
+
+#[cfg(test)]
+mod complain_tests {
+    use super::*;
+
+    #[test]
+    fn complain_mode_flags_the_profile_and_drops_every_deny() {
+        let profile = Profile {
+            name: "p".into(),
+            header: vec![],
+            includes: vec![],
+            sections: vec![
+                Section { comment: "files".into(), rules: vec!["\"/a\" r,".into()] },
+                runtime::protective_denies(),
+            ],
+            complain: false,
+        };
+        let enforcing = profile.clone().render();
+        assert!(enforcing.contains("flags=(attach_disconnected,") && enforcing.contains("deny mount,"));
+        let complain = profile.into_complain().render();
+        assert!(complain.contains("profile p flags=(complain,attach_disconnected,mediate_deleted) {"), "{complain}");
+        assert!(!complain.contains("deny"), "{complain}");
+        assert!(complain.contains("\"/a\" r,"), "{complain}");
     }
 }

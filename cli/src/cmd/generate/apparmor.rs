@@ -55,6 +55,11 @@ pub struct AppArmorArgs {
     /// in it; 0 never generalises
     #[arg(long, value_name = "N", default_value_t = 3)]
     glob_min: usize,
+
+    /// Write the profile in complain mode (flags=(complain), no deny rules):
+    /// AppArmor logs what it would deny and lets it happen, for staging
+    #[arg(long, conflicts_with = "emit_bane")]
+    complain: bool,
 }
 
 pub fn run(args: AppArmorArgs) -> Result<u8> {
@@ -63,7 +68,7 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
         (_, Some(bane_file)) => {
             let text = read_text(bane_file, SMALL_LIMIT)?;
             let config = bane::parse(&bane_file.display().to_string(), &text)?;
-            (bane::to_profile(&config).render(), Vec::new(), true)
+            (staged(bane::to_profile(&config), args.complain).render(), Vec::new(), true)
         }
         (Some(trace_file), None) => {
             let trace = read_trace(trace_file)?;
@@ -75,7 +80,7 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
                 let options = apparmor::Options { name, glob_min: args.glob_min };
                 let generated =
                     apparmor::generate(&trace, &options).map_err(|e| anyhow!("cannot generate the profile: {e}"))?;
-                (generated.profile.render(), generated.notes, true)
+                (staged(generated.profile, args.complain).render(), generated.notes, true)
             }
         }
         (None, None) => unreachable!("clap requires --trace or --bane"),
@@ -93,4 +98,13 @@ pub fn run(args: AppArmorArgs) -> Result<u8> {
     }
     say!("cinch: wrote {shown}{}", if checked { " (compiles with apparmor_parser)" } else { "" });
     Ok(exit::OK)
+}
+
+/// The profile as asked: enforcing, or in complain mode.
+fn staged(profile: apparmor::Profile, complain: bool) -> apparmor::Profile {
+    if complain {
+        profile.into_complain()
+    } else {
+        profile
+    }
 }
