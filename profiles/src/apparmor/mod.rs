@@ -285,11 +285,6 @@ mod tests {
         assert_eq!(p.render(), "mrix");
         assert_eq!(Perms { append: true, ..Perms::default() }.render(), "a");
     }
-}
-
-#[cfg(test)]
-mod complain_tests {
-    use super::*;
 
     #[test]
     fn complain_mode_flags_the_profile_and_drops_every_deny() {
