@@ -143,27 +143,37 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
 
     // socket: each (family, type) pair seen, the type under SOCK_TYPE_MASK so that
     // SOCK_NONBLOCK and SOCK_CLOEXEC pass: a TCP service gets no UDP or raw socket.
+    // Where the protocol is what makes a socket dangerous (raw and packet
+    // sockets: which packets it sees or forges), the protocol seen too.
     if seen.contains("socket") {
-        let pairs: BTreeSet<(u64, Option<u64>)> = trace
+        let triples: BTreeSet<(u64, Option<u64>, Option<u64>)> = trace
             .syscalls
             .get("socket")
             .into_iter()
             .flat_map(|s| s.args.iter())
-            .filter_map(|args| Some((*args.get("domain")?, args.get("type").map(|t| t & SOCK_TYPE_MASK))))
+            .filter_map(|args| {
+                let family = *args.get("domain")?;
+                let socket_type = args.get("type").map(|t| t & SOCK_TYPE_MASK);
+                let raw = socket_type == Some(SOCK_RAW) || family == AF_PACKET;
+                Some((family, socket_type, args.get("protocol").copied().filter(|_| raw)))
+            })
             .collect();
-        if pairs.is_empty() {
+        if triples.is_empty() {
             notes.push("socket is allowed with any arguments: the trace recorded none of its values".into());
             rules.push(Rule { names: vec!["socket".into()], ..rule(Action::Allow) });
         }
-        for (family, socket_type) in pairs {
+        for (family, socket_type, protocol) in triples {
             let mut args = vec![Arg { index: 0, value: family, value_two: 0, op: Op::Equal }];
-            let comment = match socket_type {
-                Some(t) => {
-                    args.push(Arg { index: 1, value: SOCK_TYPE_MASK, value_two: t, op: Op::MaskedEqual });
-                    format!("socket family {family}, type {t}, as seen in the trace")
-                }
-                None => format!("socket family {family}, as seen in the trace"),
-            };
+            let mut comment = format!("socket family {family}");
+            if let Some(t) = socket_type {
+                args.push(Arg { index: 1, value: SOCK_TYPE_MASK, value_two: t, op: Op::MaskedEqual });
+                comment.push_str(&format!(", type {t}"));
+            }
+            if let Some(p) = protocol {
+                args.push(Arg { index: 2, value: p, value_two: 0, op: Op::Equal });
+                comment.push_str(&format!(", protocol {p}"));
+            }
+            comment.push_str(", as seen in the trace");
             rules.push(Rule { names: vec!["socket".into()], args, comment, ..rule(Action::Allow) });
         }
     }
@@ -252,6 +262,8 @@ pub const ENOSYS_FALLBACKS: &[(&str, &str)] = &[
 /// The socket type bits of socket(2)'s second argument (the rest are
 /// SOCK_NONBLOCK and SOCK_CLOEXEC).
 const SOCK_TYPE_MASK: u64 = 0xf;
+const SOCK_RAW: u64 = libc::SOCK_RAW as u64;
+const AF_PACKET: u64 = libc::AF_PACKET as u64;
 
 fn observed<'t>(trace: &'t Trace, syscall: &str, arg: &'t str) -> impl Iterator<Item = u64> + 't {
     trace
@@ -386,6 +398,41 @@ mod tests {
         let persona: Vec<u64> =
             profile.syscalls.iter().filter(|r| r.names == ["personality"]).map(|r| r.args[0].value).collect();
         assert_eq!(persona, vec![0xffff_ffff]);
+    }
+
+    /// A raw socket is pinned to the protocol seen (ICMP stays ICMP, no raw TCP
+    /// forging); an ordinary TCP socket is not, whatever protocol number it passed.
+    #[test]
+    fn raw_sockets_are_pinned_to_their_protocol() {
+        let mut trace = Trace::from_json(HOST_TRACE).unwrap();
+        trace.syscalls.entry("socket".into()).or_default().count = 2;
+        let socket = |domain: i32, kind: i32, protocol: i32| -> BTreeMap<String, u64> {
+            [("domain", domain), ("type", kind), ("protocol", protocol)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v as u64))
+                .collect()
+        };
+        trace.add_args("socket", socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP));
+        trace.add_args("socket", socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, libc::IPPROTO_TCP));
+        let profile = generate(&trace, &Options { runtime: None, mode: Mode::Enforce }).unwrap().profile;
+        let rules: Vec<Vec<(u32, u64, u64)>> = profile
+            .syscalls
+            .iter()
+            .filter(|r| r.names == ["socket"])
+            .map(|r| r.args.iter().map(|a| (a.index, a.value, a.value_two)).collect())
+            .collect();
+        let inet = libc::AF_INET as u64;
+        assert!(rules.contains(&vec![(0, inet, 0), (1, 0xf, libc::SOCK_STREAM as u64)]), "{rules:?}");
+        assert!(
+            rules.contains(&vec![(0, inet, 0), (1, 0xf, libc::SOCK_RAW as u64), (2, libc::IPPROTO_ICMP as u64, 0)]),
+            "{rules:?}"
+        );
+        let env = crate::seccomp::profile::RuleEnv { arch: Arch::X86_64, caps: vec![], kernel: (6, 1) };
+        let raw_tcp = [Some(inet), Some(libc::SOCK_RAW as u64), Some(libc::IPPROTO_TCP as u64)];
+        assert_ne!(
+            crate::seccomp::verdict::verdict(&profile, &env, "socket", &raw_tcp),
+            crate::seccomp::verdict::Verdict::Allowed
+        );
     }
 
     #[test]
