@@ -258,6 +258,10 @@ fn measure(setup: &Setup, runs: usize, seconds: u64) -> Result<String, String> {
 }
 
 fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("services: a benchmark; run it with bench/run.sh --services");
+        return;
+    }
     if let Err(err) = run() {
         eprintln!("bench services: {err}");
         std::process::exit(1);

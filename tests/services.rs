@@ -58,6 +58,23 @@ fn each_service_runs_its_whole_life_under_its_profile_three_times() {
     for service in SERVICES {
         let dir = tempfile::tempdir().unwrap();
         let seccomp = profile(service, dir.path(), true, &[]);
+        // Who did what: the service's own setuid/setgid become capabilities,
+        // the runtime's (runc's, before the entrypoint) never do.
+        let apparmor = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "apparmor"))
+            .expect("an AppArmor profile beside the seccomp one");
+        let text = std::fs::read_to_string(&apparmor).unwrap();
+        for cap in ["setuid", "setgid"] {
+            assert_eq!(
+                text.contains(&format!("capability {cap},")),
+                service.drops_privileges,
+                "{}: capability {cap} in {}:\n{text}",
+                service.name,
+                apparmor.display()
+            );
+        }
         for run in 1..=3 {
             let name = format!("cinch-svc-{}-{run}-{}", service.name, std::process::id());
             let _container = run_under(service, &name, &seccomp, &[]);

@@ -55,11 +55,13 @@ int BPF_PROG(cinch_sys_enter, struct pt_regs *regs, long id)
 
 	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, 0);
 	bool settled = known && id != nr_unshare && id != nr_setns;
+	bool workload;
 	if (settled && *known) {
-		slot = *known - 1;
+		slot = (*known & CINCH_KNOWN_SLOT_MASK) - 1;
+		workload = *known & CINCH_KNOWN_WORKLOAD;
 	} else if (settled && cfg_mode == CINCH_MODE_MNTNS) {
 		return 0; /* known not to be in the target (see known_targets) */
-	} else if (!target_task(task, regs, id, &slot)) {
+	} else if (!target_task(task, regs, id, &slot, &workload)) {
 		remember_not_target(task, id);
 		return 0;
 	}
@@ -75,6 +77,12 @@ int BPF_PROG(cinch_sys_enter, struct pt_regs *regs, long id)
 	__u64 *count = bpf_map_lookup_elem(&syscall_counts, &key);
 	if (count)
 		*count += 1;
+	if (!workload) {
+		key += CINCH_MAX_SLOTS * CINCH_MAX_SYSCALLS;
+		count = bpf_map_lookup_elem(&syscall_counts, &key);
+		if (count)
+			*count += 1;
+	}
 
 	record_args(regs, id, slot);
 	calls_sys_enter(task, regs, id, slot);
@@ -94,8 +102,10 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(cinch_exec, struct task_struct *task, int old_pid, struct linux_binprm *bprm)
 {
 	__u32 slot = 0;
-	if (task_slot(task, &slot))
+	if (task_slot(task, &slot)) {
 		record_exec(task, bprm, slot);
+		became_workload(task, slot);
+	}
 	return 0;
 }
 
@@ -128,8 +138,12 @@ int BPF_PROG(cinch_fork, struct task_struct *parent, struct task_struct *child)
 
 	/* clone(CLONE_NEWNS): the child starts in a namespace of its own. */
 	__u32 child_ns = mntns_of(child);
-	if (child_ns != mntns_of(parent) && follow_mntns(parent, child_ns, &slot, true) && !target)
-		count_process(slot);
+	if (child_ns != mntns_of(parent)) {
+		if (follow_mntns(parent, child_ns, &slot, true) && !target)
+			count_process(slot);
+	} else if (target) {
+		inherit_workload(parent, child);
+	}
 	return 0;
 }
 

@@ -36,6 +36,17 @@
  * is exactly what the profile must allow. */
 #define CINCH_MODE_NEW_CONTAINERS 3
 
+/* Who made a call: the container runtime setting the container up (a task
+ * of a new container before it execs its entrypoint, or one that entered a
+ * container with setns, as `runc exec` does, before its exec), or the
+ * workload (everything from the entrypoint's exec on, and what it forks).
+ * Setup calls are counted twice: in the slot's counters and in its setup
+ * counters, at syscall_counts[(CINCH_MAX_SLOTS + slot) * CINCH_MAX_SYSCALLS + nr].
+ * In known_targets the slot + 1 carries CINCH_KNOWN_WORKLOAD once the task
+ * is the workload's. */
+#define CINCH_KNOWN_WORKLOAD (1u << 16)
+#define CINCH_KNOWN_SLOT_MASK 0xffffu
+
 /* Values of target_tgids (CINCH_MODE_PIDTREE). A command cinch starts is
  * registered ARMED while it waits to exec: nothing it does counts until its
  * execve, so the trace starts exactly at the command's first instruction. */

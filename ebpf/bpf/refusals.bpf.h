@@ -107,7 +107,7 @@ static __always_inline void refusals_sys_exit(struct task_struct *task, struct p
 		return; /* inside a call since before the tracer attached */
 	long nr = BPF_CORE_READ(regs, orig_ax);
 	if (*entered == CINCH_NOT_IN_CALL && ret < 0 && ret >= -4095)
-		count_refusal(task, regs, nr, ret, *known - 1);
+		count_refusal(task, regs, nr, ret, (*known & CINCH_KNOWN_SLOT_MASK) - 1);
 	*entered = CINCH_NOT_IN_CALL;
 }
 

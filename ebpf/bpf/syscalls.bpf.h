@@ -17,7 +17,7 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CINCH_MAX_SLOTS * CINCH_MAX_SYSCALLS);
+	__uint(max_entries, 2 * CINCH_MAX_SLOTS * CINCH_MAX_SYSCALLS); /* all calls, then setup calls */
 	__type(key, __u32);
 	__type(value, __u64);
 } syscall_counts SEC(".maps");

@@ -230,16 +230,24 @@ static __always_inline bool pidtree_counts(struct task_struct *task, long id)
  * target maps; a yes is remembered in known_targets. Also watches unshare and
  * setns, which may move a task to another mount namespace (and so forget what
  * known_targets said). */
-static __always_inline bool target_task(struct task_struct *task, struct pt_regs *regs, long id, __u32 *slot)
+static __always_inline bool target_task(struct task_struct *task, struct pt_regs *regs, long id, __u32 *slot,
+					bool *workload)
 {
+	/* A command's tree counts from its exec on, and a running container's
+	 * tasks have long since exec'd: the workload, unless a task just entered
+	 * with setns (runc exec) and has not exec'd yet. A new container's task
+	 * before its exec is the runtime setting it up. */
+	*workload = cfg_mode != CINCH_MODE_NEW_CONTAINERS;
 	if (cfg_mode == CINCH_MODE_PIDTREE) {
 		if (!pidtree_counts(task, id))
 			return false;
 	} else {
 		bool target = slot_of(task, slot);
 		/* A task's first syscall after unshare/setns settles where it went. */
-		if (pending_ns_switches && check_ns_switch(task, slot))
+		if (pending_ns_switches && check_ns_switch(task, slot)) {
 			target = true;
+			*workload = false;
+		}
 		if (id == nr_unshare || id == nr_setns) {
 			bpf_task_storage_delete(&known_targets, task);
 			watch_ns_switch(task, regs, id, target, *slot);
@@ -255,8 +263,29 @@ static __always_inline bool target_task(struct task_struct *task, struct pt_regs
 	}
 	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (known)
-		*known = *slot + 1;
+		*known = (*slot + 1) | (*workload ? CINCH_KNOWN_WORKLOAD : 0);
 	return true;
+}
+
+/* A target task exec'd a program: from now on it is the workload's. */
+static __always_inline void became_workload(struct task_struct *task, __u32 slot)
+{
+	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (known)
+		*known = (slot + 1) | CINCH_KNOWN_WORKLOAD;
+}
+
+/* A new process of the target, in its parent's namespace: the workload's if
+ * its parent is (a process the runtime forks before the exec stays setup). */
+static __always_inline void inherit_workload(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 *from = bpf_task_storage_get(&known_targets, parent, 0, 0);
+	if (!from || !(*from & CINCH_KNOWN_WORKLOAD))
+		return;
+	__u32 value = *from;
+	__u32 *to = bpf_task_storage_get(&known_targets, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (to)
+		*to = value;
 }
 
 /* Remembers that `task` is not in the target, so that its next syscalls

@@ -27,6 +27,9 @@ constants! {
     MODE_PIDTREE: u32 = 2;
     MODE_NEW_CONTAINERS: u32 = 3;
 
+    KNOWN_WORKLOAD: u32 = 1 << 16;
+    KNOWN_SLOT_MASK: u32 = 0xffff;
+
     PROC_FOLLOWED: u8 = 1;
     PROC_ARMED: u8 = 2;
 

@@ -476,14 +476,20 @@ impl Tracer {
         let path_facts = std::mem::take(&mut self.path_facts);
         let host = Host { kernel: kernel_release(), arch: self.arch };
         let mut trace = Trace::new(target, host);
+        let setup = self.counts_at((abi::MAX_SLOTS + self.slot) * abi::MAX_SYSCALLS)?;
         for (nr, count) in self.syscall_counts()? {
             match self.arch.syscall_name(nr) {
-                Some(name) => trace.syscalls.entry(name.to_string()).or_default().count = count,
+                Some(name) => {
+                    let entry = trace.syscalls.entry(name.to_string()).or_default();
+                    entry.count = count;
+                    entry.setup = setup.get(&nr).copied().unwrap_or(0);
+                }
                 None => {
                     trace.unknown_syscall_numbers.insert(nr);
                 }
             }
         }
+        trace.setup_recorded = true;
         let slot = self.slot;
         trace.unknown_syscall_numbers.extend(self.raw_numbers.iter().filter(|(s, _)| *s == slot).map(|(_, nr)| *nr));
         for (_, nr, values) in self.arg_facts.iter().filter(|(s, _, _)| *s == slot) {
@@ -523,10 +529,14 @@ impl Tracer {
 
     /// Count per syscall number, for numbers called at least once.
     fn syscall_counts(&self) -> Result<BTreeMap<u32, u64>, TracerError> {
+        self.counts_at(self.slot * abi::MAX_SYSCALLS)
+    }
+
+    /// The counters from index `base` on (a slot's calls, or its setup calls).
+    fn counts_at(&self, base: u32) -> Result<BTreeMap<u32, u64>, TracerError> {
         let map = self.ebpf.map("syscall_counts").ok_or(missing_map("syscall_counts"))?;
         let counts: PerCpuArray<_, u64> = PerCpuArray::try_from(map).map_err(map_error("syscall_counts"))?;
         let mut out = BTreeMap::new();
-        let base = self.slot * abi::MAX_SYSCALLS;
         for nr in 0..abi::MAX_SYSCALLS {
             let per_cpu = counts.get(&(base + nr), 0).map_err(map_error("syscall_counts"))?;
             let total: u64 = per_cpu.iter().sum();

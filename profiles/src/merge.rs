@@ -54,6 +54,8 @@ pub fn merge(traces: &[(String, Trace)]) -> Result<Trace, MergeError> {
     } else {
         None
     };
+    // Who did what is known of the merge only if it is of every run.
+    out.setup_recorded = traces.iter().all(|(_, t)| t.setup_recorded);
     let mut network: BTreeMap<Endpoint, u64> = BTreeMap::new();
     for (_, trace) in traces {
         let weight = |runs: Option<u64>| runs.unwrap_or(1);
@@ -65,6 +67,7 @@ pub fn merge(traces: &[(String, Trace)]) -> Result<Trace, MergeError> {
         for (name, usage) in &trace.syscalls {
             let entry = out.syscalls.entry(name.clone()).or_default();
             entry.count += usage.count;
+            entry.setup += usage.setup;
             entry.args.extend(usage.args.iter().cloned());
             entry.runs = Some(entry.runs.unwrap_or(0) + weight(usage.runs));
         }

@@ -32,6 +32,9 @@ pub struct Service {
     pub operation_ok: &'static str,
     /// Log files in the container besides its stdout and stderr.
     pub log_files: &'static [&'static str],
+    /// Whether the service itself changes its uid and gid (nginx's master
+    /// starts its workers as www-data); the others are started as their user.
+    pub drops_privileges: bool,
 }
 
 fn wrk_ok(out: &str) -> bool {
@@ -60,6 +63,7 @@ pub const SERVICES: &[Service] = &[
         operation_ok: "sleep 0.5; for i in $(seq 100); do pgrep -f 'nginx: worker process is shutting down' >/dev/null || break; sleep 0.1; done; \
                        exec 3<>/dev/tcp/127.0.0.1/18080",
         log_files: &["/var/log/nginx/error.log"],
+        drops_privileges: true,
     },
     Service {
         name: "postgres",
@@ -72,6 +76,7 @@ pub const SERVICES: &[Service] = &[
         operation: "psql -q -h 127.0.0.1 -p 15432 -U postgres -c CHECKPOINT postgres",
         operation_ok: "pg_isready -q -h 127.0.0.1 -p 15432 -U postgres -d postgres",
         log_files: &[],
+        drops_privileges: false,
     },
     Service {
         name: "redis",
@@ -86,6 +91,7 @@ pub const SERVICES: &[Service] = &[
                        redis-cli -p 16379 info persistence | grep -q 'rdb_bgsave_in_progress:0' && \
                        redis-cli -p 16379 info persistence | grep -q 'rdb_last_bgsave_status:ok'",
         log_files: &[],
+        drops_privileges: false,
     },
 ];
 
@@ -115,8 +121,8 @@ pub fn proving_image() -> &'static str {
 pub fn config_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        // Under target/, rewritten by each test binary (the same content).
-        let dir = workspace_root().join("target/cinch-services").join(std::process::id().to_string());
+        // Under target/, rewritten by each test binary with the same content.
+        let dir = workspace_root().join("target/cinch-services");
         std::fs::create_dir_all(&dir).unwrap();
         for file in ["nginx.conf", "postgres-entrypoint"] {
             std::fs::copy(workspace_root().join("fixtures/services").join(file), dir.join(file)).unwrap();

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 
 /// Summarise a trace file, and check that it is valid.
 ///
-/// Prints the target, the host, every syscall with its count and the
+/// Prints the target, the host, every syscall with its count (and how many
+/// of those the container runtime made while setting the container up) and the
 /// argument values seen, decoded (CLONE_*, AF_*, PR_*), then the files (how
 /// each was used), failed attempts, programs executed and socket addresses.
 /// For a merged trace, each fact says in how many runs it was seen.
@@ -72,7 +73,12 @@ fn render(trace: &Trace) -> String {
     let _ = writeln!(out, "syscalls   {} distinct, {} calls", trace.syscalls.len(), trace.total_calls());
     let width = trace.syscalls.keys().map(String::len).max().unwrap_or(0);
     for (name, usage) in &trace.syscalls {
-        let _ = writeln!(out, "  {name:<width$}  {:>10}", usage.count);
+        let setup = match usage.setup {
+            0 => String::new(),
+            n if n == usage.count => "  (all by the runtime, setting the container up)".to_string(),
+            n => format!("  ({n} by the runtime, setting the container up)"),
+        };
+        let _ = writeln!(out, "  {name:<width$}  {:>10}{setup}", usage.count);
         for args in &usage.args {
             let shown: Vec<String> =
                 args.iter().map(|(arg, value)| format!("{arg}={}", describe(name, arg, *value))).collect();

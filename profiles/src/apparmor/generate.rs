@@ -331,9 +331,13 @@ fn network_rules(trace: &Trace, notes: &mut Vec<Note>) -> Vec<String> {
 /// net_raw for raw and packet sockets, sys_chroot, mknod. Nothing else can
 /// be read from a trace, so nothing else is allowed.
 ///
-/// In a container trace, calls that runc itself makes before it execs the
-/// entrypoint (its floor: setuid, setgid, setgroups, fchown) prove nothing:
-/// runc runs them outside the profile. They get a note instead of a rule.
+/// Calls the container runtime makes while setting the container up, before
+/// it execs the entrypoint, prove nothing: runc runs them outside the
+/// profile. A trace that records who made each call (`setup_recorded`) says
+/// so call by call, and only the workload's own calls count (nginx's
+/// setuid/setgid to www-data get their capabilities). In an older container
+/// trace, calls of runc's floor (setuid, setgid, setgroups, fchown) are
+/// assumed to be runc's and get a note instead of a rule.
 pub fn capabilities(trace: &Trace) -> (BTreeSet<&'static str>, Vec<Note>) {
     let runtime_calls: BTreeSet<&str> = if is_container_trace(&trace.target) {
         Runtime::Runc.floor(trace.host.arch).0.into_iter().collect()
@@ -352,6 +356,21 @@ pub fn capabilities(trace: &Trace) -> (BTreeSet<&'static str>, Vec<Note>) {
     for (calls, cap) in table {
         let called: Vec<&str> = calls.iter().copied().filter(|n| trace.syscalls.contains_key(*n)).collect();
         if called.is_empty() {
+            continue;
+        }
+        if trace.setup_recorded {
+            if called.iter().any(|n| trace.workload_made(n) == Some(true)) {
+                caps.insert(cap);
+            } else {
+                notes.push(
+                    format!(
+                        "{}: only the container runtime made these, setting the container up before the entrypoint \
+                         (outside the profile), so no `capability {cap},` was added",
+                        called.join(", ")
+                    )
+                    .into(),
+                );
+            }
             continue;
         }
         if called.iter().all(|n| runtime_calls.contains(n)) {

@@ -40,6 +40,12 @@ pub struct Trace {
     /// traces from before cinch recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_exited: Option<bool>,
+    /// Who made each call is recorded: the calls the container runtime made
+    /// setting the container up, before the entrypoint's exec (or a `runc
+    /// exec`'s before its exec), are counted apart in each syscall's `setup`.
+    /// False in traces from before cinch recorded it (and in a merge with one).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub setup_recorded: bool,
     /// Facts the kernel side could not deliver. Non-zero means the trace is
     /// incomplete and a profile made from it may be too tight.
     pub lost_events: u64,
@@ -125,6 +131,10 @@ pub struct Host {
 pub struct SyscallUse {
     /// How many times it was called (entered) by the target.
     pub count: u64,
+    /// Of those, how many the container runtime made while setting the
+    /// container up (see [`Trace::setup_recorded`]); the rest are the workload's.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub setup: u64,
     /// Distinct argument values seen, for the syscalls listed in
     /// [`crate::arch::RECORDED_ARGS`]; each entry maps argument name to value.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
@@ -177,6 +187,7 @@ impl Trace {
             processes: 0,
             from_container_start: false,
             target_exited: None,
+            setup_recorded: false,
             lost_events: 0,
             runs: None,
             syscalls: BTreeMap::new(),
@@ -186,6 +197,14 @@ impl Trace {
             executions: BTreeMap::new(),
             network: Vec::new(),
         }
+    }
+
+    /// Whether the workload itself made `syscall` (not only the container
+    /// runtime while setting the container up); None where the trace cannot
+    /// say (it does not record who made each call).
+    pub fn workload_made(&self, syscall: &str) -> Option<bool> {
+        let made = self.syscalls.get(syscall).is_some_and(|u| u.count > u.setup);
+        (self.setup_recorded || !made).then_some(made)
     }
 
     /// Parses and validates a trace file's text.
@@ -375,6 +394,10 @@ impl fmt::Display for Target {
             Target::Merged { targets } => write!(f, "{} targets merged", targets.len()),
         }
     }
+}
+
+pub(crate) fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 pub(crate) fn is_false(value: &bool) -> bool {
