@@ -222,3 +222,31 @@ fn an_operation_never_rehearsed_is_reported_by_watch_and_log_mode_gives_its_fix(
     let (_, code) = stop(&name);
     assert_eq!(code, 0);
 }
+
+/// Who did what, for programs: an entrypoint script that `exec`s its server
+/// (the usual `exec "$@"`) ran that program itself, so the program is the
+/// workload's (`ix` in the AppArmor profile), not the runtime's entrypoint.
+#[test]
+fn a_program_an_entrypoint_execs_in_place_is_the_workloads() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = cinch()
+        .args(["profile", "-q", "-o"])
+        .arg(dir.path())
+        .args(["--", "docker", "run", "--rm", "--network", "none", "--name"])
+        .arg(format!("cinch-inplace-{}", std::process::id()))
+        .args([proving_image(), "sh", "-c", "exec cat /etc/hostname"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let trace = support::read_trace(&dir.path().join("trace.json"));
+    let parents = |exe: &str| trace.executions[exe].parents.iter().cloned().collect::<Vec<_>>();
+    assert_eq!(parents("/usr/bin/dash"), [cinch_profiles::trace::OUTSIDE], "{:?}", trace.executions);
+    assert_eq!(parents("/usr/bin/cat"), [cinch_profiles::trace::IN_PLACE], "{:?}", trace.executions);
+    let name = format!("cinch-inplace-{}", std::process::id());
+    let profile = std::fs::read_to_string(dir.path().join(format!("{name}.apparmor"))).unwrap();
+    assert!(profile.contains("\"/usr/bin/cat\" mrix,"), "{profile}");
+    assert!(profile.contains("\"/usr/bin/dash\" mr,"), "{profile}");
+}

@@ -35,7 +35,7 @@ static __always_inline void calls_sys_enter(struct task_struct *task, struct pt_
 	if (id == nr_mmap) {
 		if (PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC)
 			record_file(task, slot, file_of_fd(task, (long)(int)PT_REGS_PARM5_CORE_SYSCALL(regs)),
-				    CINCH_ACCESS_MMAP_EXEC, CINCH_FACT_FILE);
+				    CINCH_ACCESS_MMAP_EXEC, CINCH_FACT_FILE, 0);
 		return;
 	}
 	if (id == nr_getdents || id == nr_getdents64 || id == nr_fchmod || id == nr_fchown || id == nr_ftruncate) {
@@ -44,7 +44,7 @@ static __always_inline void calls_sys_enter(struct task_struct *task, struct pt_
 			       : id == nr_ftruncate ? CINCH_ACCESS_TRUNCATE
 						    : CINCH_ACCESS_LIST;
 		record_file(task, slot, file_of_fd(task, (long)(int)PT_REGS_PARM1_CORE_SYSCALL(regs)), access,
-			    CINCH_FACT_FILE);
+			    CINCH_FACT_FILE, 0);
 		return;
 	}
 	if (id == nr_flock || id == nr_fcntl) {
@@ -55,7 +55,7 @@ static __always_inline void calls_sys_enter(struct task_struct *task, struct pt_
 					    : op == F_SETLK || op == F_SETLKW || op == F_OFD_SETLK || op == F_OFD_SETLKW;
 		if (locks)
 			record_file(task, slot, file_of_fd(task, (long)(int)PT_REGS_PARM1_CORE_SYSCALL(regs)),
-				    CINCH_ACCESS_LOCK, CINCH_FACT_FILE);
+				    CINCH_ACCESS_LOCK, CINCH_FACT_FILE, 0);
 		return;
 	}
 	if (!is_pending_call(id))

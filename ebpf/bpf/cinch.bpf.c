@@ -103,8 +103,8 @@ int BPF_PROG(cinch_exec, struct task_struct *task, int old_pid, struct linux_bin
 {
 	__u32 slot = 0;
 	if (task_slot(task, &slot)) {
-		record_exec(task, bprm, slot);
-		became_workload(task, slot);
+		bool in_place = became_workload(task, slot);
+		record_exec(task, bprm, slot, in_place);
 	}
 	return 0;
 }

@@ -45,6 +45,7 @@
  * In known_targets the slot + 1 carries CINCH_KNOWN_WORKLOAD once the task
  * is the workload's. */
 #define CINCH_KNOWN_WORKLOAD (1u << 16)
+#define CINCH_KNOWN_EXECED (1u << 17) /* it exec'd while traced */
 #define CINCH_KNOWN_SLOT_MASK 0xffffu
 
 /* Values of target_tgids (CINCH_MODE_PIDTREE). A command cinch starts is
@@ -103,6 +104,9 @@
  * the image see it. With CINCH_PATH_UNRESOLVED and an absolute given name,
  * the base is the task's root, to which user space appends the name. */
 #define CINCH_PATH_CHROOTED (1u << 4)
+/* EXEC: the task had already exec'd while traced, so the workload itself ran
+ * this program in place of its own (`exec "$@"` in an entrypoint script). */
+#define CINCH_PATH_IN_PLACE (1u << 5)
 
 /* Longest path kept, terminator included; longer ones are truncated (the
  * kept part is the end of the path) and flagged. */

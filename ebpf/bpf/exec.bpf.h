@@ -48,17 +48,20 @@ static __always_inline struct file *interpreter_of(struct task_struct *task)
 	return (struct file *)found.file;
 }
 
-/* A target task executed a program. */
-static __always_inline void record_exec(struct task_struct *task, struct linux_binprm *bprm, __u32 slot)
+/* A target task executed a program; `in_place`: it had exec'd before while
+ * traced (an entrypoint script's `exec "$@"`: the workload ran it). */
+static __always_inline void record_exec(struct task_struct *task, struct linux_binprm *bprm, __u32 slot,
+					bool in_place)
 {
 	/* The exec succeeded: its sys_exit (0) has nothing to add. */
 	drop_pending_call(task);
-	record_file(task, slot, BPF_CORE_READ(bprm, file), CINCH_ACCESS_EXEC, CINCH_FACT_EXEC);
+	record_file(task, slot, BPF_CORE_READ(bprm, file), CINCH_ACCESS_EXEC, CINCH_FACT_EXEC,
+		    in_place ? CINCH_PATH_IN_PLACE : 0);
 	/* The kernel, not the program, mapped the dynamic loader: no mmap call
 	 * shows it, so it is recorded here, as read and mapped executable. */
 	struct file *interp = interpreter_of(task);
 	if (interp)
-		record_file(task, slot, interp, CINCH_ACCESS_READ | CINCH_ACCESS_MMAP_EXEC, CINCH_FACT_FILE);
+		record_file(task, slot, interp, CINCH_ACCESS_READ | CINCH_ACCESS_MMAP_EXEC, CINCH_FACT_FILE, 0);
 }
 
 #endif

@@ -117,7 +117,7 @@ static __always_inline bool first_seen(struct file_key *key)
 
 /* Records `file` (an open file of the task) with `access`. */
 static __always_inline void record_file(struct task_struct *task, __u32 slot, struct file *file,
-					__u32 access, __u32 kind)
+					__u32 access, __u32 kind, __u32 flags)
 {
 	if (!file)
 		return;
@@ -137,6 +137,7 @@ static __always_inline void record_file(struct task_struct *task, __u32 slot, st
 	struct cinch_path_fact *fact = new_path_fact(task, kind, slot, access, 0);
 	if (!fact)
 		return;
+	fact->flags |= flags;
 	fact->fs_magic = (__u32)BPF_CORE_READ(dentry, d_sb, s_magic);
 	if ((BPF_CORE_READ(dentry, d_inode, i_mode) & S_IFMT) == S_IFDIR)
 		fact->flags |= CINCH_PATH_DIRECTORY;
@@ -291,7 +292,7 @@ static __always_inline void opened(struct task_struct *task, struct pending_call
 	struct file *file = file_of_fd(task, ret);
 	if (file && (flags & O_CREAT) && (BPF_CORE_READ(file, f_mode) & FMODE_CREATED))
 		access |= CINCH_ACCESS_CREATE;
-	record_file(task, c->slot, file, access, CINCH_FACT_FILE);
+	record_file(task, c->slot, file, access, CINCH_FACT_FILE, 0);
 }
 
 #endif

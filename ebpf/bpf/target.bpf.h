@@ -267,12 +267,16 @@ static __always_inline bool target_task(struct task_struct *task, struct pt_regs
 	return true;
 }
 
-/* A target task exec'd a program: from now on it is the workload's. */
-static __always_inline void became_workload(struct task_struct *task, __u32 slot)
+/* A target task exec'd a program: from now on it is the workload's. Returns
+ * whether it had exec'd before while traced (the exec is then in place). */
+static __always_inline bool became_workload(struct task_struct *task, __u32 slot)
 {
 	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (known)
-		*known = (slot + 1) | CINCH_KNOWN_WORKLOAD;
+	if (!known)
+		return false;
+	bool before = *known & CINCH_KNOWN_EXECED;
+	*known = (slot + 1) | CINCH_KNOWN_WORKLOAD | CINCH_KNOWN_EXECED;
+	return before;
 }
 
 /* A new process of the target, in its parent's namespace: the workload's if

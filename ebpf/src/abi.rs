@@ -29,6 +29,7 @@ constants! {
 
     KNOWN_WORKLOAD: u32 = 1 << 16;
     KNOWN_SLOT_MASK: u32 = 0xffff;
+    KNOWN_EXECED: u32 = 1 << 17;
 
     PROC_FOLLOWED: u8 = 1;
     PROC_ARMED: u8 = 2;
@@ -63,6 +64,7 @@ constants! {
     PATH_DIRECTORY: u32 = 1 << 2;
     PATH_UNRESOLVED: u32 = 1 << 3;
     PATH_CHROOTED: u32 = 1 << 4;
+    PATH_IN_PLACE: u32 = 1 << 5;
     PATH_MAX: usize = 4096;
     PATH_DEPTH: usize = 1024;
     PATH_DATA: usize = 16384;

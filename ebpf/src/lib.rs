@@ -605,6 +605,7 @@ fn add_path_fact(trace: &mut Trace, abi::PathFact { header: fact, strings }: abi
             path: first,
             argv0: second,
             parent: (!third.is_empty()).then_some(third),
+            in_place: flag(abi::PATH_IN_PLACE),
             truncated: flag(abi::PATH_TRUNCATED),
             outside_root: flag(abi::PATH_OUTSIDE_ROOT),
         });

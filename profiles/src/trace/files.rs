@@ -126,7 +126,8 @@ pub struct FailedUse {
 pub struct ExecUse {
     /// `argv[0]` of each execution.
     pub argv0: BTreeSet<String>,
-    /// Which tree ran it: the executable of the parent process, or
+    /// Which tree ran it: the executable of the parent process, [`IN_PLACE`]
+    /// when the workload exec'd it in place of its own program, or
     /// [`OUTSIDE`] when the parent is not part of the target (the container
     /// runtime, or cinch starting the command).
     pub parents: BTreeSet<String>,
@@ -140,6 +141,9 @@ pub struct ExecUse {
 
 /// `parents` entry for a program started from outside the target.
 pub const OUTSIDE: &str = "(outside)";
+/// `parents` entry for a program the workload exec'd in place of its own
+/// (an entrypoint script's `exec "$@"`, `exec gosu ...`) whose parent is outside.
+pub const IN_PLACE: &str = "(exec in place)";
 
 /// How the tracer found a file's path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +183,9 @@ pub struct ExecSeen {
     pub argv0: Vec<u8>,
     /// The parent's executable when the parent is part of the target.
     pub parent: Option<Vec<u8>>,
+    /// The process had already exec'd while traced: the workload ran this
+    /// program in place of its own (`exec "$@"`).
+    pub in_place: bool,
     pub truncated: bool,
     pub outside_root: bool,
 }
@@ -226,6 +233,7 @@ impl Trace {
         entry.argv0.insert(path::encode(&seen.argv0));
         let parent = match &seen.parent {
             Some(parent) => path::encode(&slash_if_empty(parent)),
+            None if seen.in_place => IN_PLACE.to_string(),
             None => OUTSIDE.to_string(),
         };
         entry.parents.insert(parent);

@@ -9,7 +9,9 @@
 mod files;
 mod network;
 
-pub use files::{Access, ExecSeen, ExecUse, FailedUse, FileSeen, FileUse, SeenPath, KERNEL_FILESYSTEMS, OUTSIDE};
+pub use files::{
+    Access, ExecSeen, ExecUse, FailedUse, FileSeen, FileUse, SeenPath, IN_PLACE, KERNEL_FILESYSTEMS, OUTSIDE,
+};
 pub use network::{family_name, type_name, Endpoint, NetOp, NetSeen};
 
 use crate::arch::{recorded_args, Arch};
