@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 use support::docker::docker_ready;
-use support::services::{profile, proving_image, run_under, service, stop, SERVICES};
+use support::services::{profile, proving_image, run_under, service, stop, INFERRED, SERVICES};
 use support::{cinch, output_text, require, require_root};
 
 fn ready() -> bool {
@@ -58,18 +58,19 @@ fn each_service_runs_its_whole_life_under_its_profile_three_times() {
     for service in SERVICES {
         let dir = tempfile::tempdir().unwrap();
         let seccomp = profile(service, dir.path(), true, &[]);
-        // Who did what: the service's own setuid/setgid become capabilities,
-        // the runtime's (runc's, before the entrypoint) never do.
+        // Who did what, and capabilities from evidence: the service's own
+        // setuid/setgid and its opens past a file's mode become capabilities;
+        // the runtime's calls (runc's, before the entrypoint) never do.
         let apparmor = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().path())
             .find(|p| p.extension().is_some_and(|x| x == "apparmor"))
             .expect("an AppArmor profile beside the seccomp one");
         let text = std::fs::read_to_string(&apparmor).unwrap();
-        for cap in ["setuid", "setgid"] {
+        for cap in INFERRED {
             assert_eq!(
                 text.contains(&format!("capability {cap},")),
-                service.drops_privileges,
+                service.capabilities.contains(cap),
                 "{}: capability {cap} in {}:\n{text}",
                 service.name,
                 apparmor.display()

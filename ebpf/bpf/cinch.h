@@ -107,6 +107,14 @@
 /* EXEC: the task had already exec'd while traced, so the workload itself ran
  * this program in place of its own (`exec "$@"` in an entrypoint script). */
 #define CINCH_PATH_IN_PLACE (1u << 5)
+/* FILE, a successful open: by the file's owner, group and mode, the opener's
+ * fsuid, fsgid and groups had no permission for it, so the open needed
+ * CAP_DAC_OVERRIDE (writing), or CAP_DAC_READ_SEARCH (reading only). ACLs
+ * are not read. */
+#define CINCH_PATH_DAC_OVERRIDE (1u << 6)
+#define CINCH_PATH_DAC_READ_SEARCH (1u << 7)
+/* Supplementary groups compared at most (more are not read). */
+#define CINCH_MAX_GROUPS 32
 
 /* Longest path kept, terminator included; longer ones are truncated (the
  * kept part is the end of the path) and flagged. */

@@ -128,7 +128,7 @@ static __always_inline void record_file(struct task_struct *task, __u32 slot, st
 		.mnt = (__u64)vfsmnt,
 		.parent = (__u64)BPF_CORE_READ(dentry, d_parent),
 		.name = (__u32)BPF_CORE_READ(dentry, d_name.hash_len),
-		.access = access,
+		.access = access | (flags << 20), /* a fact with other flags is another fact */
 		.slot = slot,
 		.kind = kind,
 	};
@@ -268,6 +268,51 @@ static __always_inline __u32 open_access(__u64 flags)
 }
 
 /* An open returned: the file it opened, or the name it failed on. */
+static __always_inline bool in_groups(const struct cred *cred, __u32 gid)
+{
+	struct group_info *groups = BPF_CORE_READ(cred, group_info);
+	int n = BPF_CORE_READ(groups, ngroups);
+	for (int i = 0; i < CINCH_MAX_GROUPS; i++) {
+		if (i >= n)
+			break;
+		__u32 g = 0;
+		bpf_core_read(&g, sizeof(g), &groups->gid[i].val);
+		if (g == gid)
+			return true;
+	}
+	return false;
+}
+
+/* Whether opening `file` for `access` went past its mode bits (a capability
+ * let it): CINCH_PATH_DAC_OVERRIDE, CINCH_PATH_DAC_READ_SEARCH or 0. */
+static __always_inline __u32 dac_needed(struct task_struct *task, struct file *file, __u32 access)
+{
+	if (!file || (access & CINCH_ACCESS_CREATE))
+		return 0; /* a file it created: only the directory's permissions mattered */
+	unsigned int want = 0;
+	if (access & (CINCH_ACCESS_READ | CINCH_ACCESS_LIST))
+		want |= 4;
+	if (access & (CINCH_ACCESS_WRITE | CINCH_ACCESS_APPEND | CINCH_ACCESS_TRUNCATE))
+		want |= 2;
+	if (!want)
+		return 0;
+	struct inode *inode = BPF_CORE_READ(file, f_path.dentry, d_inode);
+	unsigned int mode = BPF_CORE_READ(inode, i_mode);
+	__u32 uid = BPF_CORE_READ(inode, i_uid.val);
+	__u32 gid = BPF_CORE_READ(inode, i_gid.val);
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	unsigned int perm;
+	if (BPF_CORE_READ(cred, fsuid.val) == uid)
+		perm = (mode >> 6) & 7;
+	else if (BPF_CORE_READ(cred, fsgid.val) == gid || in_groups(cred, gid))
+		perm = (mode >> 3) & 7;
+	else
+		perm = mode & 7;
+	if (!(want & ~perm))
+		return 0;
+	return (want & 2) ? CINCH_PATH_DAC_OVERRIDE : CINCH_PATH_DAC_READ_SEARCH;
+}
+
 static __always_inline void opened(struct task_struct *task, struct pending_call *c, long ret)
 {
 	long dirfd = AT_FDCWD;
@@ -292,7 +337,7 @@ static __always_inline void opened(struct task_struct *task, struct pending_call
 	struct file *file = file_of_fd(task, ret);
 	if (file && (flags & O_CREAT) && (BPF_CORE_READ(file, f_mode) & FMODE_CREATED))
 		access |= CINCH_ACCESS_CREATE;
-	record_file(task, c->slot, file, access, CINCH_FACT_FILE, 0);
+	record_file(task, c->slot, file, access, CINCH_FACT_FILE, dac_needed(task, file, access));
 }
 
 #endif

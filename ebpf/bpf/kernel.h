@@ -118,8 +118,28 @@ struct super_block {
 	unsigned long s_magic;
 };
 
+typedef struct {
+	unsigned int val;
+} kuid_t;
+typedef struct {
+	unsigned int val;
+} kgid_t;
+
 struct inode {
 	unsigned short i_mode;
+	kuid_t i_uid;
+	kgid_t i_gid;
+};
+
+struct group_info {
+	int ngroups;
+	kgid_t gid[1];
+};
+
+struct cred {
+	kuid_t fsuid;
+	kgid_t fsgid;
+	struct group_info *group_info;
 };
 
 struct dentry {
@@ -225,6 +245,7 @@ struct task_struct {
 	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	struct pid *thread_pid;
+	const struct cred *cred;
 };
 
 #pragma clang attribute pop

@@ -65,6 +65,9 @@ constants! {
     PATH_UNRESOLVED: u32 = 1 << 3;
     PATH_CHROOTED: u32 = 1 << 4;
     PATH_IN_PLACE: u32 = 1 << 5;
+    PATH_DAC_OVERRIDE: u32 = 1 << 6;
+    PATH_DAC_READ_SEARCH: u32 = 1 << 7;
+    MAX_GROUPS: u32 = 32;
     PATH_MAX: usize = 4096;
     PATH_DEPTH: usize = 1024;
     PATH_DATA: usize = 16384;

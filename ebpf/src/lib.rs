@@ -627,6 +627,11 @@ fn add_path_fact(trace: &mut Trace, abi::PathFact { header: fact, strings }: abi
         procfs: fact.fs_magic == abi::PROC_SUPER_MAGIC,
         pid: fact.ns_tgid,
         tid: fact.ns_tid,
+        capabilities: [(abi::PATH_DAC_OVERRIDE, "dac_override"), (abi::PATH_DAC_READ_SEARCH, "dac_read_search")]
+            .into_iter()
+            .filter(|(bit, _)| flag(*bit))
+            .map(|(_, cap)| cap)
+            .collect(),
     });
 }
 

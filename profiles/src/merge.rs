@@ -79,6 +79,7 @@ pub fn merge(traces: &[(String, Trace)]) -> Result<Trace, MergeError> {
             entry.by_name |= usage.by_name;
             entry.outside_root |= usage.outside_root;
             entry.chrooted |= usage.chrooted;
+            entry.capabilities.extend(usage.capabilities.iter().cloned());
             entry.runs = Some(entry.runs.unwrap_or(0) + weight(usage.runs));
         }
         for (path, usage) in &trace.failed_files {
@@ -138,6 +139,7 @@ mod tests {
                 procfs: false,
                 pid: 1,
                 tid: 1,
+                capabilities: vec![],
             });
         }
         trace.add_endpoint(&NetSeen {

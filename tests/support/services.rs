@@ -32,9 +32,11 @@ pub struct Service {
     pub operation_ok: &'static str,
     /// Log files in the container besides its stdout and stderr.
     pub log_files: &'static [&'static str],
-    /// Whether the service itself changes its uid and gid (nginx's master
-    /// starts its workers as www-data); the others are started as their user.
-    pub drops_privileges: bool,
+    /// Of the capabilities cinch infers from evidence (see [`INFERRED`]), those
+    /// the service's AppArmor profile must have: nginx's master changes to
+    /// www-data (setuid, setgid) and, as root, opens its www-data:adm 0640
+    /// logs (dac_override); the others run as their own user on their own files.
+    pub capabilities: &'static [&'static str],
 }
 
 fn wrk_ok(out: &str) -> bool {
@@ -50,6 +52,9 @@ fn redis_benchmark_ok(out: &str) -> bool {
     lines.len() == 4 && !out.contains("ERR") && !out.contains("Error")
 }
 
+/// Capabilities inferred from what the kernel saw the workload do.
+pub const INFERRED: &[&str] = &["setuid", "setgid", "dac_override", "dac_read_search"];
+
 pub const SERVICES: &[Service] = &[
     Service {
         name: "nginx",
@@ -63,7 +68,7 @@ pub const SERVICES: &[Service] = &[
         operation_ok: "sleep 0.5; for i in $(seq 100); do pgrep -f 'nginx: worker process is shutting down' >/dev/null || break; sleep 0.1; done; \
                        exec 3<>/dev/tcp/127.0.0.1/18080",
         log_files: &["/var/log/nginx/error.log"],
-        drops_privileges: true,
+        capabilities: &["setuid", "setgid", "dac_override"],
     },
     Service {
         name: "postgres",
@@ -76,7 +81,7 @@ pub const SERVICES: &[Service] = &[
         operation: "psql -q -h 127.0.0.1 -p 15432 -U postgres -c CHECKPOINT postgres",
         operation_ok: "pg_isready -q -h 127.0.0.1 -p 15432 -U postgres -d postgres",
         log_files: &[],
-        drops_privileges: false,
+        capabilities: &[],
     },
     Service {
         name: "redis",
@@ -91,7 +96,7 @@ pub const SERVICES: &[Service] = &[
                        redis-cli -p 16379 info persistence | grep -q 'rdb_bgsave_in_progress:0' && \
                        redis-cli -p 16379 info persistence | grep -q 'rdb_last_bgsave_status:ok'",
         log_files: &[],
-        drops_privileges: false,
+        capabilities: &[],
     },
 ];
 

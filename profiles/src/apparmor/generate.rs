@@ -382,6 +382,33 @@ pub fn capabilities(trace: &Trace) -> (BTreeSet<&'static str>, Vec<Note>) {
             caps.insert(cap);
         }
     }
+    // Opens that went past a file's mode bits: the kernel compared owner,
+    // group and mode with the opener's at the open. Not in /proc and /sys,
+    // whose files decide access by their own rules (a non-dumpable process's
+    // /proc/self/fd is root's 0500, and its owner may still list it).
+    let mode_decides =
+        |path: &str| !["/proc", "/sys"].iter().any(|k| crate::path::is_under(path.as_bytes(), k.as_bytes()));
+    for cap in ["dac_override", "dac_read_search"] {
+        let files: Vec<&str> = trace
+            .files
+            .iter()
+            .filter(|(path, f)| f.is_container_path() && mode_decides(path) && f.capabilities.contains(cap))
+            .map(|(path, _)| path.as_str())
+            .collect();
+        if files.is_empty() || (cap == "dac_read_search" && caps.contains("dac_override")) {
+            continue;
+        }
+        caps.insert(cap);
+        let shown: Vec<String> = files.iter().take(3).map(|p| crate::shorten(&crate::printable(p), 80)).collect();
+        let more = if files.len() > 3 { format!(" and {} more", files.len() - 3) } else { String::new() };
+        notes.push(
+            format!(
+                "capability {cap}: the workload opened {}{more}, which by owner, group and mode it had no permission for",
+                shown.join(", ")
+            )
+            .into(),
+        );
+    }
     let low_port = trace.network.iter().any(|e| {
         matches!(e.op, NetOp::Bind | NetOp::Listen)
             && e.error.is_none()

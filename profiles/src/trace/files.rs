@@ -84,6 +84,11 @@ pub struct FileUse {
     /// its chroot.
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub chrooted: bool,
+    /// Capabilities an open of it needed: by its owner, group and mode the
+    /// opener had no permission (`dac_override` to write, `dac_read_search`
+    /// to read); the kernel side compared them at the open.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub capabilities: BTreeSet<String>,
     /// In a merged trace: how many runs saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs: Option<u64>,
@@ -174,6 +179,8 @@ pub struct FileSeen {
     /// so its /proc) numbers them.
     pub pid: u32,
     pub tid: u32,
+    /// Capabilities the access needed (see [`FileUse::capabilities`]).
+    pub capabilities: Vec<&'static str>,
 }
 
 /// One execution observation from the tracer.
@@ -222,6 +229,7 @@ impl Trace {
                 entry.by_name |= by_name;
                 entry.outside_root |= seen.outside_root;
                 entry.chrooted |= seen.chrooted;
+                entry.capabilities.extend(seen.capabilities.iter().map(|c| c.to_string()));
             }
         }
     }
