@@ -9,8 +9,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
-use support::docker::docker_ready;
+use support::docker::{docker_ready, probe_in_container};
 use support::services::{profile, proving_image, run_under, service, stop, INFERRED, SERVICES};
 use support::{cinch, output_text, require, require_root};
 
@@ -18,33 +17,10 @@ fn ready() -> bool {
     require_root() && require("a running dockerd (DOCKER_HOST)", docker_ready())
 }
 
-/// The profile's escape probes, in a fresh container of the service image
-/// with the capabilities they need, so that only seccomp can say no.
+/// The escape probes, in a fresh container of the service image under `seccomp`.
 fn probe(seccomp: &str, actions: &[&str]) -> String {
     let mount = format!("{}:/cinch:ro", support::services::config_dir().display());
-    let mut args = vec![
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--cap-add",
-        "SYS_ADMIN",
-        "--cap-add",
-        "SYS_PTRACE",
-        "--cap-add",
-        "NET_RAW",
-        "--security-opt",
-        seccomp,
-        "-v",
-        &mount,
-        "--entrypoint",
-        "/cinch/cinch-probe",
-    ];
-    args.push(proving_image());
-    args.extend(actions);
-    let out = Command::new("docker").args(&args).output().unwrap();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "probe container failed: {}", output_text(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    probe_in_container(proving_image(), "/cinch/cinch-probe", seccomp, &["-v", &mount], actions)
 }
 
 const ESCAPES: &[&str] = &["mount", "ptrace", "bpf", "keyctl", "packet-socket", "icmp-socket", "unshare-user"];

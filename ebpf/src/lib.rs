@@ -124,23 +124,29 @@ pub struct ContainerSlot {
 }
 
 /// Attaches the programs of another object to cinch's hooks: each program
-/// named like one of cinch's (`cinch_sys_enter`, ...) to its tracepoint. For the benchmark's floor (the same
-/// hooks with empty programs: what any eBPF syscall tracer pays); detached
-/// when the returned handle drops.
+/// named like one of cinch's (`cinch_sys_enter`, ...) to its tracepoint. For
+/// the benchmark's floor (the same hooks with empty programs: what any eBPF
+/// syscall tracer pays); detached when the returned handle drops.
 pub fn attach_hooks_of(object: &[u8]) -> Result<Hooks, TracerError> {
     let btf = Btf::from_sys_fs().map_err(|_| TracerError::NoBtf)?;
     raise_memlock_limit();
     let mut ebpf = EbpfLoader::new().btf(Some(&btf)).load(object).map_err(load_error("(object)", "-"))?;
+    attach_programs(&mut ebpf, &btf)?;
+    Ok(Hooks(ebpf))
+}
+
+/// Loads and attaches each of [`PROGRAMS`] of `ebpf` to its tracepoint.
+fn attach_programs(ebpf: &mut Ebpf, btf: &Btf) -> Result<(), TracerError> {
     for (program, tracepoint) in PROGRAMS {
         let prog: &mut BtfTracePoint = ebpf
             .program_mut(program)
             .ok_or(TracerError::MissingProgram { program })?
             .try_into()
             .map_err(load_error(program, tracepoint))?;
-        prog.load(tracepoint, &btf).map_err(load_error(program, tracepoint))?;
+        prog.load(tracepoint, btf).map_err(load_error(program, tracepoint))?;
         prog.attach().map_err(load_error(program, tracepoint))?;
     }
-    Ok(Hooks(ebpf))
+    Ok(())
 }
 
 /// Programs attached by [`attach_hooks_of`]; detached when dropped.
@@ -266,15 +272,7 @@ impl Tracer {
             targets.insert(inum, 0, 0).map_err(map_error("target_mntns"))?;
         }
 
-        for (program, tracepoint) in PROGRAMS {
-            let prog: &mut BtfTracePoint = ebpf
-                .program_mut(program)
-                .ok_or(TracerError::MissingProgram { program })?
-                .try_into()
-                .map_err(load_error(program, tracepoint))?;
-            prog.load(tracepoint, &btf).map_err(load_error(program, tracepoint))?;
-            prog.attach().map_err(load_error(program, tracepoint))?;
-        }
+        attach_programs(&mut ebpf, &btf)?;
 
         // The kernel's BTF (parsed, about 20 MB here) is needed only to load.
         // Free it, and hand the freed heap back, before the ring buffer is

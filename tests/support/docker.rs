@@ -84,3 +84,20 @@ impl Drop for Container {
         let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
     }
 }
+
+/// Runs the probe's `actions` in a fresh container of `image` (the probe at
+/// `probe` inside it, `extra` docker run options before the image) under
+/// `seccomp`, with the capabilities they need (not ALL: this machine's root
+/// lacks CAP_SYS_RESOURCE, which runc cannot then grant), so that only
+/// seccomp can say no; returns what it printed.
+pub fn probe_in_container(image: &str, probe: &str, seccomp: &str, extra: &[&str], actions: &[&str]) -> String {
+    let mut args = vec!["run", "--rm", "--network", "none", "--cap-add", "SYS_ADMIN", "--cap-add", "SYS_PTRACE"];
+    args.extend(["--cap-add", "NET_RAW", "--security-opt", seccomp]);
+    args.extend(extra);
+    args.extend(["--entrypoint", probe, image]);
+    args.extend(actions);
+    let out = Command::new("docker").args(&args).output().unwrap();
+    // Exit 1 means "something got EPERM": expected here; anything else is not.
+    assert!(matches!(out.status.code(), Some(0 | 1)), "probe container failed: {}", output_text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
