@@ -337,34 +337,39 @@ fn a_host_trace_with_the_runc_floor_starts_the_container() {
 }
 
 #[test]
-fn the_committed_runc_floor_covers_what_runc_does_today() {
+fn the_committed_floors_cover_what_runc_and_crun_do_today() {
     if !ready() || !require("gcc", Command::new("gcc").arg("--version").output().is_ok()) {
+        return;
+    }
+    let crun = docker(&["info", "--format", "{{json .Runtimes}}"]).contains("\"crun\"");
+    if !require("crun registered with dockerd (scripts/dockerd.sh start)", crun) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let image = exit_only_image(dir.path());
-    let floor = floor_names();
-    for run in 0..2 {
-        let trace_path = dir.path().join(format!("floor-{run}.json"));
-        let out = cinch()
-            .args(["trace", "-o"])
-            .arg(&trace_path)
-            .args(["--", "docker", "run", "--rm", "--network", "none", &image])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", output_text(&out));
-        let trace: Trace = read_trace(&trace_path);
-        let missing: Vec<&String> =
-            trace.syscalls.keys().filter(|s| *s != "exit" && !floor.contains(s.as_str())).collect();
-        assert!(
-            missing.is_empty(),
-            "runc now makes {missing:?} under the filter: re-run scripts/measure-runtime-floor"
-        );
-        assert!(has_syscall(&trace, "exit") && has_syscall(&trace, "execve"), "{trace:#?}");
+    for runtime in ["runc", "crun"] {
+        let floor = floor_names(runtime);
+        for run in 0..2 {
+            let trace_path = dir.path().join(format!("floor-{runtime}-{run}.json"));
+            let out = cinch()
+                .args(["trace", "-o"])
+                .arg(&trace_path)
+                .args(["--", "docker", "run", "--rm", "--runtime", runtime, "--network", "none", &image])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", output_text(&out));
+            let trace: Trace = read_trace(&trace_path);
+            let missing: Vec<&String> =
+                trace.syscalls.keys().filter(|s| *s != "exit" && !floor.contains(s.as_str())).collect();
+            assert!(
+                missing.is_empty(),
+                "{runtime} now makes {missing:?} under the filter: re-run scripts/measure-runtime-floor {runtime}"
+            );
+            assert!(has_syscall(&trace, "exit") && has_syscall(&trace, "execve"), "{trace:#?}");
+        }
     }
 }
 
-/// An image whose entrypoint's only syscall is exit(0) (fixtures/exit/exit.c).
 fn exit_only_image(dir: &Path) -> String {
     let root = dir.join("exit-root");
     std::fs::create_dir_all(&root).unwrap();
@@ -382,8 +387,9 @@ fn exit_only_image(dir: &Path) -> String {
     image.to_string()
 }
 
-fn floor_names() -> BTreeSet<String> {
-    let text = std::fs::read_to_string(workspace_root().join("profiles/src/seccomp/floors/runc.txt")).unwrap();
+fn floor_names(runtime: &str) -> BTreeSet<String> {
+    let path = workspace_root().join(format!("profiles/src/seccomp/floors/{runtime}.txt"));
+    let text = std::fs::read_to_string(path).unwrap();
     text.lines().map(|l| l.split('#').next().unwrap().trim().to_string()).filter(|l| !l.is_empty()).collect()
 }
 
