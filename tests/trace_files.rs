@@ -4,7 +4,7 @@
 
 mod support;
 
-use cinch_profiles::trace::{Access, NetOp, Trace, OUTSIDE};
+use cinch_profiles::trace::{Access, NetOp, Trace, IN_PLACE, OUTSIDE};
 use std::path::Path;
 use std::process::Command;
 use support::docker::*;
@@ -84,10 +84,13 @@ fn file_paths_are_resolved_in_the_kernel() {
     assert_eq!(missing.errors.iter().collect::<Vec<_>>(), ["ENOENT"]);
     assert!(!trace.files.contains_key(&format!("{d}/missing.txt")));
     // Executions and which tree ran them: unshare execs sh, which execs the
-    // probe, all in the process cinch started; sh forks mount.
+    // probe, all in the process cinch started (each in place of the one
+    // before: the command itself ran them); sh forks mount.
     let probe = fixture("cinch-probe").canonicalize().unwrap();
     let probe_exec = &trace.executions[probe.to_str().unwrap()];
-    assert_eq!(probe_exec.parents.iter().collect::<Vec<_>>(), [OUTSIDE], "{probe_exec:?}");
+    assert_eq!(probe_exec.parents.iter().collect::<Vec<_>>(), [IN_PLACE], "{probe_exec:?}");
+    let unshare = &trace.executions[&resolve("unshare")];
+    assert_eq!(unshare.parents.iter().collect::<Vec<_>>(), [OUTSIDE], "the command cinch started: {unshare:?}");
     let sh = resolve("sh");
     let mount = &trace.executions[&resolve("mount")];
     assert_eq!(mount.parents.iter().collect::<Vec<_>>(), [&sh], "{mount:?}");
