@@ -534,3 +534,38 @@ fn watch_refuses_bad_input_before_attaching() {
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("/nonexistent/dir does not exist"), "{text}");
 }
+
+/// A dynamic executable whose program interpreter is missing from --from is
+/// refused before anything is written, naming the interpreter: the image
+/// would fail with "exec ...: no such file or directory". With the loader
+/// (a link to it, as Debian has) in the root, the check passes.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn recipe_refuses_a_binary_whose_interpreter_is_not_in_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let out = dir.path().join("recipe");
+    let binary = std::fs::canonicalize("/usr/bin/true").unwrap();
+    let args = |from: &std::path::Path| {
+        let mut cmd = cinch();
+        cmd.args(["recipe", "--with-libs", "--binary"]).arg(&binary).arg("--from").arg(from).arg("-o").arg(&out);
+        cmd.output().unwrap()
+    };
+    let refused = args(&root);
+    let text = output_text(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{text}");
+    assert!(text.contains("program interpreter /lib64/ld-linux-x86-64.so.2 is not in"), "{text}");
+    assert!(!out.exists(), "nothing is written");
+    // The interpreter path as Debian has it: a link into the multiarch directory.
+    std::fs::create_dir_all(root.join("usr/lib/x86_64-linux-gnu")).unwrap();
+    std::fs::write(root.join("usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"), b"loader").unwrap();
+    std::fs::create_dir_all(root.join("lib64")).unwrap();
+    std::os::unix::fs::symlink(
+        "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+        root.join("lib64/ld-linux-x86-64.so.2"),
+    )
+    .unwrap();
+    let text = output_text(&args(&root));
+    assert!(!text.contains("program interpreter"), "{text}");
+}

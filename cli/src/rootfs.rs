@@ -48,6 +48,12 @@ impl Root {
         Ok(rustix::fs::openat2(&self.fd, relative, flags | OFlags::CLOEXEC, Mode::empty(), resolve)?)
     }
 
+    /// Whether `container` names something inside the root, links followed
+    /// as the image's loader would follow them (within the root).
+    pub fn exists(&self, container: &[u8]) -> bool {
+        self.open_in(container, OFlags::PATH).is_ok()
+    }
+
     /// The size of the file at `container` (of a link itself: it is copied as a link).
     pub fn size(&self, container: &[u8]) -> std::io::Result<u64> {
         let fd = self.open_in(container, OFlags::PATH | OFlags::NOFOLLOW)?;

@@ -122,6 +122,19 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
         bail!("--user {:?}: use lowercase letters, digits, '_' and '-'", user.name);
     }
     let root = Root::open(&args.from)?;
+    // The kernel execs a dynamic program through the interpreter it names:
+    // missing from the image, the container dies with "no such file or
+    // directory" before its first instruction.
+    if let (Some(interpreter), true) = (&info.interpreter, args.with_libs) {
+        if !root.exists(interpreter.as_bytes()) {
+            bail!(
+                "{}'s program interpreter {interpreter} is not in {}: an image made from it could not start the \
+                 program; give --from the root filesystem the executable comes from",
+                args.binary.display(),
+                args.from.display()
+            );
+        }
+    }
     let libraries =
         if !info.is_static() && args.with_libs { libraries(&info, trace.as_ref(), &binary_path)? } else { Vec::new() };
 
