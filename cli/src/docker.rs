@@ -1,6 +1,7 @@
-//! Looks a container up through the Docker Engine API on its unix socket
-//! (`DOCKER_HOST=unix://...`, else /var/run/docker.sock). A tiny HTTP/1.0
-//! client is enough: one GET, and the daemon closes the connection after it.
+//! Looks a container up, and exports an image's files, through the Docker
+//! Engine API on its unix socket (`DOCKER_HOST=unix://...`, else
+//! /var/run/docker.sock). A tiny HTTP/1.0 client is enough: one request per
+//! connection, which the daemon closes after its answer (never chunked).
 
 use anyhow::{bail, Context, Result};
 use std::io::{Read, Write};
@@ -94,6 +95,86 @@ fn parse_inspect(body: &str) -> Result<Inspected> {
         },
         running: running && pid != 0,
     })
+}
+
+/// One HTTP/1.0 request over the unix socket, with a JSON body if given:
+/// the status code and the connection, positioned at the answer's body.
+fn request(socket: &std::path::Path, method: &str, path: &str, body: Option<&str>) -> Result<(u16, UnixStream)> {
+    let mut stream = UnixStream::connect(socket)?;
+    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let body = body.unwrap_or("");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 || head.len() > 64 * 1024 {
+            bail!("malformed HTTP answer");
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    let status =
+        head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).context("malformed HTTP status line")?;
+    Ok((status, stream))
+}
+
+fn text_of(mut stream: UnixStream) -> String {
+    let mut body = String::new();
+    let _ = stream.read_to_string(&mut body);
+    body
+}
+
+/// Writes the files of `image` as one tar (a container created from it, not
+/// started, exported, then removed) into `out`; returns the image's size as
+/// the daemon reports it (bytes of all its layers).
+pub fn export_image(image: &str, out: &mut dyn Write) -> Result<u64> {
+    let socket = socket_path()?;
+    let unreachable = || format!("cannot reach the Docker daemon at {} to export {image}", socket.display());
+    let (status, answer) = request(&socket, "GET", &format!("/images/{}/json", percent_encode_ref(image)), None)
+        .with_context(unreachable)?;
+    let answer = text_of(answer);
+    match status {
+        200 => {}
+        404 => bail!("--from {image}: no such directory, file or image (see `docker images`)"),
+        _ => bail!("the Docker daemon answered {status} for image {image}: {}", answer.trim()),
+    }
+    let size = serde_json::from_str::<serde_json::Value>(&answer)
+        .ok()
+        .and_then(|v| v.pointer("/Size").and_then(|s| s.as_u64()))
+        .unwrap_or(0);
+    let create = serde_json::json!({ "Image": image, "Cmd": ["/cinch-export"], "Labels": { "dev.cinch.export": "1" } });
+    let (status, answer) = request(&socket, "POST", "/containers/create", Some(&create.to_string()))?;
+    let answer = text_of(answer);
+    if status != 201 {
+        bail!("the Docker daemon could not create a container of {image} to export it: {status} {}", answer.trim());
+    }
+    let id = serde_json::from_str::<serde_json::Value>(&answer)
+        .ok()
+        .and_then(|v| v.pointer("/Id").and_then(|s| s.as_str()).map(String::from))
+        .context("unexpected answer from the Docker daemon to a create")?;
+    let exported = (|| -> Result<()> {
+        let (status, mut body) = request(&socket, "GET", &format!("/containers/{id}/export"), None)?;
+        if status != 200 {
+            bail!("the Docker daemon could not export {image}: {status} {}", text_of(body).trim());
+        }
+        std::io::copy(&mut body, out).context("reading the exported files")?;
+        Ok(())
+    })();
+    let _ = request(&socket, "DELETE", &format!("/containers/{id}?force=1"), None).map(|(_, s)| text_of(s));
+    exported?;
+    Ok(size)
+}
+
+/// An image reference in a URL path: `/` and `:` kept, the rest as [`percent_encode`].
+fn percent_encode_ref(text: &str) -> String {
+    text.split('/')
+        .map(|part| part.split(':').map(percent_encode).collect::<Vec<_>>().join(":"))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// One HTTP/1.0 GET over the unix socket: (status code, body).

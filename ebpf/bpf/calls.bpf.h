@@ -17,6 +17,13 @@
 #include "files.bpf.h"
 #include "net.bpf.h"
 
+/* Calls that look a name up without opening it. */
+static __always_inline bool is_stat_call(long id)
+{
+	return id == nr_stat || id == nr_lstat || id == nr_newfstatat || id == nr_statx || id == nr_access ||
+	       id == nr_faccessat || id == nr_faccessat2;
+}
+
 static __always_inline bool is_pending_call(long id)
 {
 	return id == nr_open || id == nr_openat || id == nr_openat2 || id == nr_creat || id == nr_execve ||
@@ -25,7 +32,8 @@ static __always_inline bool is_pending_call(long id)
 	       id == nr_unlink || id == nr_unlinkat || id == nr_rmdir || id == nr_rename ||
 	       id == nr_renameat || id == nr_renameat2 || id == nr_link || id == nr_linkat ||
 	       id == nr_symlink || id == nr_symlinkat || id == nr_mkdir || id == nr_mkdirat ||
-	       id == nr_mknod || id == nr_mknodat || id == nr_bind || id == nr_listen || id == nr_connect;
+	       id == nr_mknod || id == nr_mknodat || id == nr_bind || id == nr_listen || id == nr_connect ||
+	       is_stat_call(id);
 }
 
 /* A target task entered syscall `id`: calls on an open fd are recorded now;
@@ -35,7 +43,7 @@ static __always_inline void calls_sys_enter(struct task_struct *task, struct pt_
 	if (id == nr_mmap) {
 		if (PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC)
 			record_file(task, slot, file_of_fd(task, (long)(int)PT_REGS_PARM5_CORE_SYSCALL(regs)),
-				    CINCH_ACCESS_MMAP_EXEC, CINCH_FACT_FILE, 0);
+				    CINCH_ACCESS_MMAP_EXEC, CINCH_FACT_FILE, 0, 0);
 		return;
 	}
 	if (id == nr_getdents || id == nr_getdents64 || id == nr_fchmod || id == nr_fchown || id == nr_ftruncate) {
@@ -44,7 +52,7 @@ static __always_inline void calls_sys_enter(struct task_struct *task, struct pt_
 			       : id == nr_ftruncate ? CINCH_ACCESS_TRUNCATE
 						    : CINCH_ACCESS_LIST;
 		record_file(task, slot, file_of_fd(task, (long)(int)PT_REGS_PARM1_CORE_SYSCALL(regs)), access,
-			    CINCH_FACT_FILE, 0);
+			    CINCH_FACT_FILE, 0, 0);
 		return;
 	}
 	if (id == nr_flock || id == nr_fcntl) {
@@ -55,7 +63,7 @@ static __always_inline void calls_sys_enter(struct task_struct *task, struct pt_
 					    : op == F_SETLK || op == F_SETLKW || op == F_OFD_SETLK || op == F_OFD_SETLKW;
 		if (locks)
 			record_file(task, slot, file_of_fd(task, (long)(int)PT_REGS_PARM1_CORE_SYSCALL(regs)),
-				    CINCH_ACCESS_LOCK, CINCH_FACT_FILE, 0);
+				    CINCH_ACCESS_LOCK, CINCH_FACT_FILE, 0, 0);
 		return;
 	}
 	if (!is_pending_call(id))
@@ -133,6 +141,16 @@ static __always_inline void named(struct task_struct *task, struct pending_call 
 		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CREATE, error, nr == nr_mkdir);
 	} else if (nr == nr_mkdirat || nr == nr_mknodat) {
 		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CREATE, error, nr == nr_mkdirat);
+	} else if (is_stat_call(nr)) {
+		/* Only what was there: a directory or file the workload checks for
+		 * must be in an image; a failed probe says nothing it needs. An
+		 * empty name with AT_EMPTY_PATH is an fstat, already known. */
+		bool at = !(nr == nr_stat || nr == nr_lstat || nr == nr_access);
+		const void *name = (const void *)(at ? a[1] : a[0]);
+		char first = 0;
+		if (error || bpf_probe_read_user(&first, 1, name) || !first)
+			return;
+		record_given(task, c->slot, at ? (long)a[0] : AT_FDCWD, name, CINCH_ACCESS_STAT, 0, false);
 	} else if (nr == nr_bind) {
 		record_sockaddr(task, c->slot, CINCH_NET_BIND, a[0], (void *)a[1], a[2], error);
 	} else if (nr == nr_connect) {

@@ -90,6 +90,7 @@
 #define CINCH_ACCESS_MMAP_EXEC (1u << 12)
 #define CINCH_ACCESS_PATH (1u << 13) /* opened with O_PATH: located, not read */
 #define CINCH_ACCESS_LOCK (1u << 14) /* flock or an fcntl lock taken on it */
+#define CINCH_ACCESS_STAT (1u << 15) /* a stat or access call found it (by name; successes only) */
 
 /* cinch_path_fact.flags */
 #define CINCH_PATH_TRUNCATED (1u << 0)    /* a walk hit the length or depth limit */
@@ -113,6 +114,12 @@
  * are not read. */
 #define CINCH_PATH_DAC_OVERRIDE (1u << 6)
 #define CINCH_PATH_DAC_READ_SEARCH (1u << 7)
+/* FILE, a successful open: strings are [path, name as given], the absolute
+ * name the caller passed (user space drops it where it spells the path
+ * itself): what a symbolic link on the way was reached by. Sent with the
+ * first sighting of the file with this access; a second name for the same
+ * file and access is not. */
+#define CINCH_PATH_GIVEN (1u << 8)
 /* Supplementary groups compared at most (more are not read). */
 #define CINCH_MAX_GROUPS 32
 
@@ -121,13 +128,16 @@
 #define CINCH_PATH_MAX 4096
 /* Directory levels walked at most. */
 #define CINCH_PATH_DEPTH 1024
-/* Room for the strings of one fact: up to three paths. */
+/* Room for the strings of one fact: up to four paths. */
 #define CINCH_PATH_DATA 16384
 
 /* A file or an execution. `len` gives the length of each string packed one
  * after the other in `data`, without terminators:
  *   FILE:             [path] or, with CINCH_PATH_UNRESOLVED, [base, given]
- *   EXEC:             [executable, argv[0], parent's executable or empty]
+ *   FILE:             with CINCH_PATH_GIVEN, [path, absolute name as given]
+ *   EXEC:             [executable, argv[0], parent's executable or empty,
+ *                      the name the kernel opened it by (the given file
+ *                      name, or a script's #! interpreter)]
  * Only sizeof header + the strings travel through the ring buffer. */
 struct cinch_path_fact {
 	__u32 kind;
@@ -138,8 +148,7 @@ struct cinch_path_fact {
 	__u32 fs_magic; /* superblock magic of the file's filesystem (0: unknown) */
 	__u32 ns_tgid;  /* process and thread id as the target's pid namespace sees them */
 	__u32 ns_tid;
-	__u16 len[3];
-	__u16 pad;
+	__u16 len[4];
 	char data[CINCH_PATH_DATA];
 };
 #define CINCH_PATH_FACT_HEADER 40

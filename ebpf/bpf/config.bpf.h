@@ -70,6 +70,13 @@ const volatile __s64 nr_mknodat = -1;
 const volatile __s64 nr_bind = -1;
 const volatile __s64 nr_listen = -1;
 const volatile __s64 nr_connect = -1;
+const volatile __s64 nr_stat = -1;
+const volatile __s64 nr_lstat = -1;
+const volatile __s64 nr_newfstatat = -1;
+const volatile __s64 nr_statx = -1;
+const volatile __s64 nr_access = -1;
+const volatile __s64 nr_faccessat = -1;
+const volatile __s64 nr_faccessat2 = -1;
 const volatile __s64 nr_flock = -1;
 const volatile __s64 nr_fcntl = -1;
 

@@ -55,13 +55,15 @@ static __always_inline void record_exec(struct task_struct *task, struct linux_b
 {
 	/* The exec succeeded: its sys_exit (0) has nothing to add. */
 	drop_pending_call(task);
+	/* bprm->interp: the name bprm->file was opened by (the file name given,
+	 * or a script's interpreter line), what a symbolic link was reached by. */
 	record_file(task, slot, BPF_CORE_READ(bprm, file), CINCH_ACCESS_EXEC, CINCH_FACT_EXEC,
-		    in_place ? CINCH_PATH_IN_PLACE : 0);
+		    in_place ? CINCH_PATH_IN_PLACE : 0, BPF_CORE_READ(bprm, interp));
 	/* The kernel, not the program, mapped the dynamic loader: no mmap call
 	 * shows it, so it is recorded here, as read and mapped executable. */
 	struct file *interp = interpreter_of(task);
 	if (interp)
-		record_file(task, slot, interp, CINCH_ACCESS_READ | CINCH_ACCESS_MMAP_EXEC, CINCH_FACT_FILE, 0);
+		record_file(task, slot, interp, CINCH_ACCESS_READ | CINCH_ACCESS_MMAP_EXEC, CINCH_FACT_FILE, 0, 0);
 }
 
 #endif

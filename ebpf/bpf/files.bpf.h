@@ -86,8 +86,7 @@ static __always_inline struct cinch_path_fact *new_path_fact(struct task_struct 
 	fact->fs_magic = 0;
 	fact->ns_tgid = ns_pid_of(BPF_CORE_READ(task, group_leader));
 	fact->ns_tid = ns_pid_of(task);
-	fact->len[0] = fact->len[1] = fact->len[2] = 0;
-	fact->pad = 0;
+	fact->len[0] = fact->len[1] = fact->len[2] = fact->len[3] = 0;
 	return fact;
 }
 
@@ -115,9 +114,11 @@ static __always_inline bool first_seen(struct file_key *key)
 	return bpf_map_update_elem(&files_seen, key, &one, BPF_NOEXIST) == 0;
 }
 
-/* Records `file` (an open file of the task) with `access`. */
+/* Records `file` (an open file of the task) with `access`; `given`: the
+ * name the call opened it by (a user string for FILE, kept if absolute; a
+ * kernel string for EXEC), or 0. */
 static __always_inline void record_file(struct task_struct *task, __u32 slot, struct file *file,
-					__u32 access, __u32 kind, __u32 flags)
+					__u32 access, __u32 kind, __u32 flags, const void *given)
 {
 	if (!file)
 		return;
@@ -143,6 +144,16 @@ static __always_inline void record_file(struct task_struct *task, __u32 slot, st
 		fact->flags |= CINCH_PATH_DIRECTORY;
 	__u32 used = 0;
 	fact->len[0] = append_walk(fact, &used, task, dentry, vfsmnt);
+	if (kind == CINCH_FACT_FILE && given) {
+		__u32 at = used;
+		__u32 n = append_user_str(fact, &used, given, 0);
+		if (n && fact->data[at & (2 * CINCH_PATH_MAX - 1)] == '/') {
+			fact->len[1] = n;
+			fact->flags |= CINCH_PATH_GIVEN;
+		} else {
+			used = at; /* relative to a directory: not a name the image needs */
+		}
+	}
 	if (kind == CINCH_FACT_EXEC) {
 		/* argv[0] of the new image, then the executable of the parent
 		 * if it belongs to the target too (which tree ran it). */
@@ -156,6 +167,8 @@ static __always_inline void record_file(struct task_struct *task, __u32 slot, st
 				fact->len[2] = append_walk(fact, &used, task, BPF_CORE_READ(exe, f_path.dentry),
 							   BPF_CORE_READ(exe, f_path.mnt));
 		}
+		if (given)
+			fact->len[3] = append_kernel_str(fact, &used, given);
 	}
 	send_path_fact(fact, used, kind == CINCH_FACT_FILE ? &key : 0);
 }
@@ -337,7 +350,7 @@ static __always_inline void opened(struct task_struct *task, struct pending_call
 	struct file *file = file_of_fd(task, ret);
 	if (file && (flags & O_CREAT) && (BPF_CORE_READ(file, f_mode) & FMODE_CREATED))
 		access |= CINCH_ACCESS_CREATE;
-	record_file(task, c->slot, file, access, CINCH_FACT_FILE, dac_needed(task, file, access));
+	record_file(task, c->slot, file, access, CINCH_FACT_FILE, dac_needed(task, file, access), given);
 }
 
 #endif

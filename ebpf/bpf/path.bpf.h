@@ -169,4 +169,17 @@ static __always_inline __u32 append_user_str(struct cinch_path_fact *fact, __u32
 	return (__u32)(n - 1);
 }
 
+/* Appends a kernel string (at most CINCH_PATH_MAX - 1 bytes); its length. */
+static __always_inline __u32 append_kernel_str(struct cinch_path_fact *fact, __u32 *used, const void *str)
+{
+	__u32 at = *used;
+	if (at > 2 * CINCH_PATH_MAX || !str)
+		return 0;
+	long n = bpf_probe_read_kernel_str(&fact->data[at & (2 * CINCH_PATH_MAX - 1)], CINCH_PATH_MAX, str);
+	if (n <= 0)
+		return 0;
+	*used = at + (__u32)(n - 1);
+	return (__u32)(n - 1);
+}
+
 #endif

@@ -58,6 +58,7 @@ constants! {
     ACCESS_MMAP_EXEC: u32 = 1 << 12;
     ACCESS_PATH: u32 = 1 << 13;
     ACCESS_LOCK: u32 = 1 << 14;
+    ACCESS_STAT: u32 = 1 << 15;
 
     PATH_TRUNCATED: u32 = 1 << 0;
     PATH_OUTSIDE_ROOT: u32 = 1 << 1;
@@ -67,6 +68,7 @@ constants! {
     PATH_IN_PLACE: u32 = 1 << 5;
     PATH_DAC_OVERRIDE: u32 = 1 << 6;
     PATH_DAC_READ_SEARCH: u32 = 1 << 7;
+    PATH_GIVEN: u32 = 1 << 8;
     MAX_GROUPS: u32 = 32;
     PATH_MAX: usize = 4096;
     PATH_DEPTH: usize = 1024;
@@ -202,8 +204,7 @@ pub struct PathFactHeader {
     pub fs_magic: u32,
     pub ns_tgid: u32,
     pub ns_tid: u32,
-    pub len: [u16; 3],
-    pub pad: u16,
+    pub len: [u16; 4],
 }
 
 // SAFETY: repr(C), integers only.
@@ -214,7 +215,7 @@ unsafe impl Record for PathFactHeader {}
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PathFact {
     pub header: PathFactHeader,
-    pub strings: [Vec<u8>; 3],
+    pub strings: [Vec<u8>; 4],
 }
 
 impl PathFact {
@@ -223,7 +224,7 @@ impl PathFact {
     pub fn from_bytes(bytes: &[u8]) -> Option<PathFact> {
         let header = PathFactHeader::read(bytes)?;
         let mut data = bytes.get(PATH_FACT_HEADER..)?;
-        let mut strings: [Vec<u8>; 3] = Default::default();
+        let mut strings: [Vec<u8>; 4] = Default::default();
         for (string, len) in strings.iter_mut().zip(header.len) {
             let (this, rest) = data.split_at_checked(usize::from(len))?;
             *string = this.to_vec();
@@ -306,11 +307,10 @@ mod tests {
             fs_magic: PROC_SUPER_MAGIC,
             ns_tgid: 7,
             ns_tid: 8,
-            len: [9, 4, 0],
-            pad: 0,
+            len: [9, 4, 0, 7],
         };
-        let fact = PathFact::from_bytes(&path_record(header, b"/bin/bashbash")).expect("decodes");
-        assert_eq!(fact.strings, [b"/bin/bash".to_vec(), b"bash".to_vec(), Vec::new()]);
+        let fact = PathFact::from_bytes(&path_record(header, b"/bin/bashbash/bin/sh")).expect("decodes");
+        assert_eq!(fact.strings, [b"/bin/bash".to_vec(), b"bash".to_vec(), Vec::new(), b"/bin/sh".to_vec()]);
         let h = fact.header;
         assert_eq!((h.kind, h.slot, h.access, h.flags), (FACT_EXEC, 1, ACCESS_EXEC, PATH_TRUNCATED));
         assert_eq!((h.fs_magic, h.ns_tgid, h.ns_tid), (PROC_SUPER_MAGIC, 7, 8));
@@ -327,8 +327,7 @@ mod tests {
             fs_magic: 0,
             ns_tgid: 1,
             ns_tid: 1,
-            len: [4, 10, 0],
-            pad: 0,
+            len: [4, 10, 0, 0],
         };
         assert_eq!(PathFact::from_bytes(&path_record(header, b"/tmpmissing")), None, "given is 7 of 10 bytes");
         let whole = PathFact::from_bytes(&path_record(header, b"/tmpmissing.10")).expect("decodes");

@@ -593,11 +593,12 @@ const ACCESS_NAMES: &[(u32, Access)] = &[
     (abi::ACCESS_MMAP_EXEC, Access::MmapExec),
     (abi::ACCESS_PATH, Access::Path),
     (abi::ACCESS_LOCK, Access::Lock),
+    (abi::ACCESS_STAT, Access::Stat),
 ];
 
 fn add_path_fact(trace: &mut Trace, abi::PathFact { header: fact, strings }: abi::PathFact) {
     let flag = |bit: u32| fact.flags & bit != 0;
-    let [first, second, third] = strings;
+    let [first, second, third, fourth] = strings;
     if fact.kind == abi::FACT_EXEC {
         trace.add_exec(&ExecSeen {
             path: first,
@@ -606,13 +607,14 @@ fn add_path_fact(trace: &mut Trace, abi::PathFact { header: fact, strings }: abi
             in_place: flag(abi::PATH_IN_PLACE),
             truncated: flag(abi::PATH_TRUNCATED),
             outside_root: flag(abi::PATH_OUTSIDE_ROOT),
+            given: (!fourth.is_empty()).then_some(fourth),
         });
         return;
     }
-    let path = if flag(abi::PATH_UNRESOLVED) {
-        SeenPath::ByName { base: first, given: second }
+    let (path, given) = if flag(abi::PATH_UNRESOLVED) {
+        (SeenPath::ByName { base: first, given: second }, None)
     } else {
-        SeenPath::Resolved(first)
+        (SeenPath::Resolved(first), flag(abi::PATH_GIVEN).then_some(second))
     };
     trace.add_file(&FileSeen {
         path,
@@ -630,6 +632,7 @@ fn add_path_fact(trace: &mut Trace, abi::PathFact { header: fact, strings }: abi
             .filter(|(bit, _)| flag(*bit))
             .map(|(_, cap)| cap)
             .collect(),
+        given,
     });
 }
 

@@ -80,6 +80,7 @@ pub fn merge(traces: &[(String, Trace)]) -> Result<Trace, MergeError> {
             entry.outside_root |= usage.outside_root;
             entry.chrooted |= usage.chrooted;
             entry.capabilities.extend(usage.capabilities.iter().cloned());
+            entry.names.extend(usage.names.iter().cloned());
             entry.runs = Some(entry.runs.unwrap_or(0) + weight(usage.runs));
         }
         for (path, usage) in &trace.failed_files {
@@ -140,6 +141,7 @@ mod tests {
                 pid: 1,
                 tid: 1,
                 capabilities: vec![],
+                given: None,
             });
         }
         trace.add_endpoint(&NetSeen {

@@ -130,6 +130,15 @@ pub fn parent(path: &[u8]) -> &[u8] {
     }
 }
 
+/// The last component of a path: `/a/b` -> `b`, `/` -> empty.
+pub fn file_name(path: &[u8]) -> &[u8] {
+    let path = path.strip_suffix(b"/").unwrap_or(path);
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => &path[i + 1..],
+        None => path,
+    }
+}
+
 /// `path` is `dir` or below it, by whole components (`/ab` is not under
 /// `/a`); every absolute path is under `/`. A trailing `/` on either is ignored.
 pub fn is_under(path: &[u8], dir: &[u8]) -> bool {

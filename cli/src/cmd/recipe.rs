@@ -3,19 +3,20 @@
 use crate::exit;
 use crate::input::{read_regular, read_trace, TRACE_LIMIT};
 use crate::output::{print_notes, remedy_text, OutputDir};
-use crate::rootfs::{Node, Root};
+use crate::rootfs::{Node, Origin, Root};
 use anyhow::{anyhow, bail, Context, Result};
+use cinch_profiles::recipe::complete::{self, Completion};
 use cinch_profiles::recipe::{self, elf, render, Entry, Source, User};
 use cinch_profiles::seccomp::{self, Runtime};
 use cinch_profiles::userns;
-use cinch_profiles::{apparmor, path, Trace};
+use cinch_profiles::{apparmor, path};
 use clap::Args;
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-/// Write a FROM-scratch image recipe for a static executable.
+/// Write a FROM-scratch image recipe for an executable.
 ///
 /// Inspects the ELF (static or not, architecture) and writes into DIR:
 /// rootfs.tar (every file of the image with its owner and mode) and its
@@ -24,27 +25,37 @@ use std::path::{Path, PathBuf};
 /// first stage), run.sh and compose.yaml (read-only root, no capabilities,
 /// no-new-privileges, the profiles, tmpfs and volumes, the port on one
 /// address), and with --trace the seccomp and AppArmor profiles. A dynamic
-/// executable is refused with the libraries it needs, unless --with-libs.
+/// executable is refused with the libraries it needs, unless --with-libs:
+/// then the image holds its loader and libraries (PT_INTERP and DT_NEEDED,
+/// searched as the loader does, and those the trace saw mapped), every
+/// program the trace ran with theirs, and every name the trace opened them
+/// by, symbolic links recreated as links. --from may be a directory, a
+/// `docker export` tarball or an image name; without --binary the program
+/// is the one the trace saw the container start.
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  \
     cinch recipe --binary target/release/mascot-worker --trace trace.json --from rootfs/ -o recipe/\n  \
     docker build -f recipe/Containerfile -t cinch/mascot-worker:hardened recipe/\n  \
     recipe/run.sh --listen 0.0.0.0:5001\n  \
-    cinch recipe --binary /opt/vendor/bin/tool --with-libs -o tool-recipe/\n\n\
+    cinch recipe --binary /opt/vendor/bin/tool --with-libs -o tool-recipe/\n  \
+    cinch recipe --trace nginx.trace.json --from debian-nginx:12 --with-libs -o nginx-recipe/\n\n\
     Exit status: 0 written; 2 not an ELF executable, dynamic without --with-libs, a file the trace \
     needs is missing under --from, invalid input, or unwritable output.")]
 pub struct RecipeArgs {
-    /// The executable to ship
+    /// The executable to ship, on this host (default: the program the trace
+    /// saw the container start, taken from --from)
     #[arg(long, value_name = "PATH")]
-    binary: PathBuf,
+    binary: Option<PathBuf>,
 
     /// A trace of it: adds the data files it read, mounts for what it writes,
     /// EXPOSE for what it listened on, and the seccomp and AppArmor profiles
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
 
-    /// Where the container's files are on this host (a rootfs, an exported image; / for a host trace)
-    #[arg(long, value_name = "DIR", default_value = "/")]
+    /// Where the container's files are: a directory (a rootfs; / for a host
+    /// trace), a `docker export` tarball, or an image name (exported through
+    /// the Docker API)
+    #[arg(long, value_name = "DIR|TAR|IMAGE", default_value = "/")]
     from: PathBuf,
 
     /// Directory to write the recipe into (created if missing)
@@ -87,8 +98,9 @@ pub struct RecipeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
     publish: std::net::IpAddr,
 
-    /// Copy a dynamic executable's libraries and loader (those the trace saw
-    /// mapped, else those its DT_NEEDED entries resolve to on this host)
+    /// Copy a dynamic executable's loader and libraries, and those of every
+    /// program it runs, from --from (PT_INTERP, DT_NEEDED as the loader finds
+    /// them, and what the trace saw mapped), with their symbolic links
     #[arg(long)]
     with_libs: bool,
 
@@ -98,16 +110,39 @@ pub struct RecipeArgs {
 }
 
 pub fn run(args: RecipeArgs) -> Result<u8> {
-    let bytes = read_regular(&args.binary, TRACE_LIMIT)?;
-    let info = elf::inspect(&bytes).map_err(|e| anyhow!("{}: {e}", args.binary.display()))?;
-    let file_name = args.binary.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let trace = args.trace.as_deref().map(read_trace).transpose()?;
+    let origin = Origin::open(&args.from)?;
+    let root = &origin.root;
+    // The executable: a host file, or the program the trace saw the container start.
+    let (shown, bytes, binary_source, traced_path) = match &args.binary {
+        Some(binary) => {
+            (binary.display().to_string(), read_regular(binary, TRACE_LIMIT)?, Source::Host(binary.clone()), None)
+        }
+        None => {
+            let Some(trace) = &trace else { bail!("give --binary, or --trace to take the program the trace started") };
+            let started = recipe::started_program(trace).map_err(|e| anyhow!("{}: {e}", display(&args.trace)))?;
+            let shown = format!("{} in {}", path::encode(&started), args.from.display());
+            let Node::File(bytes) = root.read(&started)? else { bail!("{shown} is a symbolic link") };
+            (shown, bytes, Source::FromRoot(started.clone()), Some(started))
+        }
+    };
+    let info = elf::inspect(&bytes).map_err(|e| anyhow!("{shown}: {e}"))?;
+    let file_name = match &traced_path {
+        Some(p) => String::from_utf8_lossy(path::file_name(p)).into_owned(),
+        None => args
+            .binary
+            .as_ref()
+            .and_then(|b| b.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
     let name = args.name.clone().unwrap_or_else(|| file_name.to_ascii_lowercase());
     recipe::check_name(&name)?;
-    let trace = args.trace.as_deref().map(read_trace).transpose()?;
-    let binary_path = match &args.path_in_image {
-        Some(p) if p.starts_with('/') => p.as_bytes().to_vec(),
-        Some(p) => bail!("--path-in-image {p:?} must be absolute"),
-        None => trace
+    let binary_path = match (&args.path_in_image, traced_path) {
+        (Some(p), _) if p.starts_with('/') => p.as_bytes().to_vec(),
+        (Some(p), _) => bail!("--path-in-image {p:?} must be absolute"),
+        (None, Some(traced)) => traced,
+        (None, None) => trace
             .as_ref()
             .and_then(|trace| recipe::entrypoint_in_trace(trace, &file_name))
             .unwrap_or_else(|| format!("/usr/local/bin/{file_name}").into_bytes()),
@@ -121,22 +156,25 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     if cinch_profiles::userns::check_user(&user.name).is_err() {
         bail!("--user {:?}: use lowercase letters, digits, '_' and '-'", user.name);
     }
-    let root = Root::open(&args.from)?;
     // The kernel execs a dynamic program through the interpreter it names:
     // missing from the image, the container dies with "no such file or
     // directory" before its first instruction.
     if let (Some(interpreter), true) = (&info.interpreter, args.with_libs) {
         if !root.exists(interpreter.as_bytes()) {
             bail!(
-                "{}'s program interpreter {interpreter} is not in {}: an image made from it could not start the \
+                "{shown}'s program interpreter {interpreter} is not in {}: an image made from it could not start the \
                  program; give --from the root filesystem the executable comes from",
-                args.binary.display(),
                 args.from.display()
             );
         }
     }
-    let libraries =
-        if !info.is_static() && args.with_libs { libraries(&info, trace.as_ref(), &binary_path)? } else { Vec::new() };
+    let libraries = match (&trace, args.with_libs) {
+        (Some(trace), true) => recipe::traced_libraries(trace, &binary_path)
+            .into_iter()
+            .map(|p| (Source::FromRoot(p.clone()), p))
+            .collect(),
+        _ => Vec::new(),
+    };
 
     let mut volumes: BTreeSet<Vec<u8>> = BTreeSet::new();
     for v in &args.volume {
@@ -163,19 +201,28 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     }
     let input = recipe::Input {
         name: name.clone(),
-        binary: args.binary.clone(),
+        binary: PathBuf::from(&shown),
+        binary_source,
         binary_path: binary_path.clone(),
         elf: info.clone(),
         trace: trace.as_ref(),
         user: user.clone(),
         volumes,
         libraries,
+        with_libs: args.with_libs,
     };
-    let plan = recipe::plan(&input).map_err(|err| match err.remedy() {
+    let mut plan = recipe::plan(&input).map_err(|err| match err.remedy() {
         Some(remedy) => anyhow!("{err} ({})", remedy_text(remedy)),
         None => anyhow!(err),
     })?;
     notes.extend(plan.notes.iter().cloned());
+    let mounted: Vec<Vec<u8>> =
+        plan.volumes.iter().map(|v| &v.path).chain(&plan.tmpfs).map(|p| p.as_bytes().to_vec()).collect();
+    let completion = Completion { binary: &binary_path, binary_elf: &info, trace: trace.as_ref(), mounted: &mounted };
+    let static_only = info.is_static() && !args.with_libs;
+    if !static_only {
+        plan.entries = complete::complete(std::mem::take(&mut plan.entries), &completion, root)?;
+    }
 
     // The profiles, from the trace.
     let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
@@ -209,7 +256,9 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     for (file, text) in render::render(&view).map_err(|e| anyhow!("cannot render the recipe: {e}"))? {
         texts.push((file.to_string(), text.into_bytes()));
     }
-    let contents = read_contents(&plan.entries, &root)?;
+    let contents = read_contents(&plan.entries, root)?;
+    let image_bytes: u64 =
+        contents.iter().map(|c| if let Content::File(_, data) = c { data.len() as u64 } else { 0 }).sum();
     texts.push(("MANIFEST".into(), manifest(&contents).into_bytes()));
     texts.push(("rootfs.tar".into(), tarball(&contents, None)?));
     texts.push(("rootfs-data.tar".into(), tarball(&contents, Some(&binary_path))?));
@@ -230,52 +279,25 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
         view.base.image,
         args.output.display()
     );
+    if args.from != Path::new("/") && origin.size > 0 {
+        say!(
+            "cinch: the image holds {} of files, {} holds {}: {:.1}x smaller",
+            megabytes(image_bytes),
+            args.from.display(),
+            megabytes(origin.size),
+            origin.size as f64 / image_bytes.max(1) as f64
+        );
+    }
     Ok(exit::OK)
 }
 
-/// The libraries and loader of a dynamic executable: those the trace saw
-/// mapped (under --from), else DT_NEEDED resolved on this host.
-fn libraries(info: &elf::ElfInfo, trace: Option<&Trace>, binary: &[u8]) -> Result<Vec<(Source, Vec<u8>)>> {
-    if let Some(trace) = trace {
-        let mapped = recipe::traced_libraries(trace, binary);
-        if !mapped.is_empty() {
-            return Ok(mapped.into_iter().map(|p| (Source::FromRoot(p.clone()), p)).collect());
-        }
-    }
-    let mut out = Vec::new();
-    if let Some(loader) = &info.interpreter {
-        out.push((Source::Host(PathBuf::from(loader)), loader.as_bytes().to_vec()));
-    }
-    let mut queue: Vec<String> = info.needed.clone();
-    let mut seen = BTreeSet::new();
-    while let Some(lib) = queue.pop() {
-        if !seen.insert(lib.clone()) {
-            continue;
-        }
-        let found = LIBRARY_DIRS.iter().map(|d| Path::new(d).join(&lib)).find(|p| p.is_file());
-        let Some(found) = found else {
-            bail!("{lib}, needed by the executable, is not in {}", LIBRARY_DIRS.join(", "))
-        };
-        let bytes = read_regular(&found, TRACE_LIMIT)?;
-        if let Ok(lib_info) = elf::inspect(&bytes) {
-            queue.extend(lib_info.needed);
-        }
-        out.push((Source::Host(found.clone()), found.as_os_str().as_bytes().to_vec()));
-    }
-    Ok(out)
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
-/// Where the dynamic loader looks on Debian-like hosts (ld.so.conf's usual result).
-const LIBRARY_DIRS: &[&str] = &[
-    "/lib/x86_64-linux-gnu",
-    "/usr/lib/x86_64-linux-gnu",
-    "/lib/aarch64-linux-gnu",
-    "/usr/lib/aarch64-linux-gnu",
-    "/lib64",
-    "/usr/lib64",
-    "/lib",
-    "/usr/lib",
-];
+fn display(path: &Option<PathBuf>) -> String {
+    path.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+}
 
 /// What one entry of the image holds, read once for the manifest and both tars.
 enum Content<'a> {
@@ -306,13 +328,16 @@ fn read_contents<'a>(entries: &'a [Entry], root: &Root) -> Result<Vec<Content<'a
                     Node::File(bytes) => Content::File(e, bytes),
                     Node::Symlink(target) => Content::Symlink(e, target),
                 },
+                Source::Link(target) => Content::Symlink(e, target.clone()),
             })
         })
         .collect()
 }
 
 fn manifest(contents: &[Content]) -> String {
-    let mut out = String::from("# Every entry of rootfs.tar: mode uid:gid path (path in cinch's trace encoding)\n");
+    let mut out = String::from(
+        "# Every entry of rootfs.tar: mode uid:gid path (in cinch's trace encoding), then, after a tab, why it is there\n",
+    );
     for content in contents {
         let e = content.entry();
         let line = match content {
@@ -323,6 +348,8 @@ fn manifest(contents: &[Content]) -> String {
             }
         };
         out.push_str(&line);
+        out.push_str("\t# ");
+        out.push_str(&e.reason);
         out.push('\n');
     }
     out

@@ -156,7 +156,7 @@ fn every_struct_has_the_size_and_offsets_of_the_objects_btf() {
 
     // The path fact travels as its header plus as much of `data` as used.
     let c = btf.struct_named("cinch_path_fact");
-    let header = fields!(PathFactHeader { kind, slot, access, error, flags, fs_magic, ns_tgid, ns_tid, len, pad });
+    let header = fields!(PathFactHeader { kind, slot, access, error, flags, fs_magic, ns_tgid, ns_tid, len });
     let (data, c_header) = c.members.split_last().expect("members");
     assert_eq!(data.name, "data");
     assert_eq!(data.offset, PATH_FACT_HEADER, "CINCH_PATH_FACT_HEADER is where data starts");

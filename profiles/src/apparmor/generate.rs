@@ -115,8 +115,8 @@ pub fn perms_of(access: &BTreeSet<Access>) -> Perms {
                 perms.read = true;
             }
             // The exec permission depends on who ran it: see file_rules.
-            // O_PATH opens are not mediated by file rules.
-            Access::Exec | Access::Path => {}
+            // O_PATH opens and stat are not mediated by file rules.
+            Access::Exec | Access::Path | Access::Stat => {}
         }
     }
     perms

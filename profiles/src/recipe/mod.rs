@@ -10,6 +10,7 @@
 //! into `rootfs.tar` (so the Containerfile never spells a path taken from a
 //! trace) and renders the templates ([`render`]).
 
+pub mod complete;
 pub mod elf;
 pub mod render;
 
@@ -37,6 +38,8 @@ pub enum Source {
     /// Text cinch writes (passwd, group).
     Text(String),
     Directory,
+    /// A symbolic link holding this target.
+    Link(Vec<u8>),
 }
 
 /// One entry of the image's root filesystem.
@@ -48,14 +51,18 @@ pub struct Entry {
     pub mode: u32,
     pub uid: u32,
     pub gid: u32,
+    /// Why it is in the image: the trace fact or ELF dependency (MANIFEST).
+    pub reason: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct Input<'a> {
     /// Short name: container and volume names, labels (a safe word).
     pub name: String,
-    /// The executable on this host, and where it goes in the image.
+    /// The executable as shown to the user, where its bytes come from, and
+    /// where it goes in the image.
     pub binary: std::path::PathBuf,
+    pub binary_source: Source,
     pub binary_path: Vec<u8>,
     pub elf: ElfInfo,
     pub trace: Option<&'a Trace>,
@@ -63,8 +70,11 @@ pub struct Input<'a> {
     /// Container directories to mount rather than copy (user's `--volume`,
     /// plus the directories of files too large to copy).
     pub volumes: BTreeSet<Vec<u8>>,
-    /// Libraries and loader to copy for a dynamic executable: (where from, path in image).
+    /// Libraries the trace saw mapped, to copy: (where from, path in image).
     pub libraries: Vec<(Source, Vec<u8>)>,
+    /// A dynamic executable's loader and libraries go into the image
+    /// ([`complete`] adds them); without it a dynamic executable is refused.
+    pub with_libs: bool,
 }
 
 /// A volume or tmpfs the image's runner mounts, owned by the user when the
@@ -97,6 +107,10 @@ pub enum RecipeError {
     Unmountable(String),
     #[error("invalid {what} {value:?}: {why}")]
     Invalid { what: &'static str, value: String, why: &'static str },
+    #[error("{what}, needed by {of}, is not in the root given with --from: an image made from it could not start the program")]
+    MissingDependency { what: String, of: String },
+    #[error("{0}; give --binary")]
+    NoStartedProgram(String),
 }
 
 impl RecipeError {
@@ -105,7 +119,9 @@ impl RecipeError {
         match self {
             RecipeError::Dynamic { .. } => Some(Remedy::CopyLibraries),
             RecipeError::Unmountable(_) => Some(Remedy::MountParentDirectory),
-            RecipeError::Invalid { .. } => None,
+            RecipeError::Invalid { .. } | RecipeError::MissingDependency { .. } | RecipeError::NoStartedProgram(_) => {
+                None
+            }
         }
     }
 }
@@ -144,6 +160,28 @@ pub fn entrypoint_in_trace(trace: &Trace, file_name: &str) -> Option<Vec<u8>> {
         .keys()
         .filter_map(|p| path::decode(p).ok())
         .find(|p| p.rsplit(|&b| b == b'/').next() == Some(file_name.as_bytes()))
+}
+
+/// The program the trace saw the container (or command) start: the one
+/// program inside the root run from outside it. An error when the trace ran
+/// none, or several (`docker exec` of another program).
+pub fn started_program(trace: &Trace) -> Result<Vec<u8>, RecipeError> {
+    let started: Vec<&String> = trace
+        .executions
+        .iter()
+        .filter(|(_, e)| e.parents.contains(OUTSIDE) && !e.outside_root && !e.truncated)
+        .map(|(p, _)| p)
+        .collect();
+    match started.as_slice() {
+        [one] => path::decode(one)
+            .map_err(|_| RecipeError::NoStartedProgram(format!("the trace's program {one} is not a path"))),
+        [] => Err(RecipeError::NoStartedProgram("the trace saw no program started inside the container".into())),
+        many => Err(RecipeError::NoStartedProgram(format!(
+            "the trace saw {} programs started from outside ({})",
+            many.len(),
+            many.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
 }
 
 /// The libraries and loader the trace saw mapped executable inside the
@@ -221,6 +259,9 @@ fn copied_files(trace: &Trace) -> BTreeMap<Vec<u8>, u32> {
         if used.is_written() {
             continue; // the workload makes it: its directory is a volume or tmpfs
         }
+        if used.access.iter().all(|a| matches!(a, Access::Stat | Access::Path)) {
+            continue; // only looked up: its content is not needed (complete adds directories)
+        }
         let program = executed.contains(spelling.as_str()) || used.access.contains(&Access::MmapExec);
         files.insert(bytes, if program { 0o555 } else { 0o444 });
     }
@@ -237,7 +278,7 @@ fn mountable(path: &[u8]) -> Result<String, RecipeError> {
 
 pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
     check_name(&input.name)?;
-    if !input.elf.is_static() && input.libraries.is_empty() {
+    if !input.elf.is_static() && !input.with_libs {
         return Err(RecipeError::Dynamic {
             binary: input.binary.display().to_string(),
             loader: input.elf.interpreter.clone().unwrap_or_else(|| "none".into()),
@@ -254,12 +295,12 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
     let (uid, gid) = (input.user.uid, input.user.gid);
     let mut notes = Vec::new();
     let mut entries: BTreeMap<Vec<u8>, Entry> = BTreeMap::new();
-    let mut add = |path: Vec<u8>, source: Source, mode: u32, owner: (u32, u32)| {
-        entries.insert(path.clone(), Entry { path, source, mode, uid: owner.0, gid: owner.1 });
+    let mut add = |path: Vec<u8>, source: Source, mode: u32, owner: (u32, u32), reason: String| {
+        entries.insert(path.clone(), Entry { path, source, mode, uid: owner.0, gid: owner.1, reason });
     };
-    add(input.binary_path.clone(), Source::Host(input.binary.clone()), 0o555, (0, 0));
+    add(input.binary_path.clone(), input.binary_source.clone(), 0o555, (0, 0), "the executable".into());
     for (source, in_image) in &input.libraries {
-        add(in_image.clone(), source.clone(), 0o555, (0, 0));
+        add(in_image.clone(), source.clone(), 0o555, (0, 0), "mapped executable (trace)".into());
     }
     let name = &input.user.name;
     add(
@@ -267,8 +308,15 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
         Source::Text(format!("{name}:x:{uid}:{gid}::/nonexistent:/sbin/nologin\n")),
         0o444,
         (0, 0),
+        "the account the image runs as".into(),
     );
-    add(b"/etc/group".to_vec(), Source::Text(format!("{name}:x:{gid}:\n")), 0o444, (0, 0));
+    add(
+        b"/etc/group".to_vec(),
+        Source::Text(format!("{name}:x:{gid}:\n")),
+        0o444,
+        (0, 0),
+        "the account the image runs as".into(),
+    );
 
     let mut volumes = Vec::new();
     let mut tmpfs = Vec::new();
@@ -292,7 +340,8 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
             // The mount point exists in the image, owned by the user when written,
             // so a new named volume starts with that owner.
             let owner = if writable { (uid, gid) } else { (0, 0) };
-            add(dir.clone(), Source::Directory, 0o755, owner);
+            let why = if writable { "mount point, written (trace)" } else { "mount point (--volume)" };
+            add(dir.clone(), Source::Directory, 0o755, owner, why.into());
         }
         for (file, mode) in copied_files(trace) {
             if file == input.binary_path || input.libraries.iter().any(|(_, p)| *p == file) {
@@ -304,7 +353,8 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
             if file == b"/etc/passwd" || file == b"/etc/group" {
                 continue;
             }
-            add(file.clone(), Source::FromRoot(file), mode, (0, 0));
+            let why = if mode & 0o111 != 0 { "run or mapped executable (trace)" } else { "read (trace)" };
+            add(file.clone(), Source::FromRoot(file), mode, (0, 0), why.into());
         }
         for endpoint in &trace.network {
             if endpoint.op == crate::trace::NetOp::Listen && endpoint.error.is_none() {
@@ -339,21 +389,7 @@ pub fn plan(input: &Input) -> Result<Plan, RecipeError> {
             Remedy::GiveTrace,
         ));
     }
-    // Parent directories, root-owned, for every entry.
-    let paths: Vec<Vec<u8>> = entries.keys().cloned().collect();
-    for p in paths {
-        let mut dir = path::parent(&p).to_vec();
-        while dir != b"/" && !dir.is_empty() {
-            entries.entry(dir.clone()).or_insert(Entry {
-                path: dir.clone(),
-                source: Source::Directory,
-                mode: 0o755,
-                uid: 0,
-                gid: 0,
-            });
-            dir = path::parent(&dir).to_vec();
-        }
-    }
+    complete::add_parents(&mut entries);
     name_volumes(&input.name, &mut volumes);
     Ok(Plan { entries: entries.into_values().collect(), volumes, tmpfs, ports: ports.into_iter().collect(), notes })
 }
@@ -404,12 +440,14 @@ mod tests {
         Input {
             name: "mascot-worker".into(),
             binary: "/build/mascot-worker".into(),
+            binary_source: Source::Host("/build/mascot-worker".into()),
             binary_path: b"/usr/local/bin/mascot-worker".to_vec(),
-            elf: ElfInfo { arch: "x86_64".into(), interpreter: None, needed: vec![] },
+            elf: ElfInfo { arch: "x86_64".into(), interpreter: None, needed: vec![], search: vec![] },
             trace: Some(trace),
             user: User { name: "mascot-worker".into(), uid: 10001, gid: 10001 },
             volumes: BTreeSet::new(),
             libraries: vec![],
+            with_libs: false,
         }
     }
 

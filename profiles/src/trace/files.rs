@@ -41,6 +41,9 @@ pub enum Access {
     Path,
     /// A lock was taken on it (flock, or an fcntl set-lock command).
     Lock,
+    /// Looked up by name without being opened (stat, access), successfully:
+    /// it must exist, whatever is in it.
+    Stat,
 }
 
 impl Access {
@@ -89,6 +92,13 @@ pub struct FileUse {
     /// to read); the kernel side compared them at the open.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub capabilities: BTreeSet<String>,
+    /// Other absolute names the workload opened or executed it by, each
+    /// reaching it through a symbolic link (`/lib64/ld-linux-x86-64.so.2`,
+    /// `/etc/nginx/sites-enabled/default`, `/bin/sh`): what an image must
+    /// spell as links. The kernel side sends the name given with the first
+    /// open of the file for each kind of access.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub names: BTreeSet<String>,
     /// In a merged trace: how many runs saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs: Option<u64>,
@@ -181,6 +191,8 @@ pub struct FileSeen {
     pub tid: u32,
     /// Capabilities the access needed (see [`FileUse::capabilities`]).
     pub capabilities: Vec<&'static str>,
+    /// The absolute name the call gave, for a resolved path (see [`FileUse::names`]).
+    pub given: Option<Vec<u8>>,
 }
 
 /// One execution observation from the tracer.
@@ -195,6 +207,16 @@ pub struct ExecSeen {
     pub in_place: bool,
     pub truncated: bool,
     pub outside_root: bool,
+    /// The name the kernel opened the executable by: the file name given to
+    /// execve, or a script's `#!` interpreter (see [`FileUse::names`]).
+    pub given: Option<Vec<u8>>,
+}
+
+/// `given` as another name of `path`: absolute, and not `path` itself spelled differently.
+fn other_name(path: &[u8], given: Option<&Vec<u8>>) -> Option<String> {
+    let given = given?;
+    let normal = path::join_lexically(b"/", given);
+    (given.starts_with(b"/") && normal != path).then(|| path::encode(&normal))
 }
 
 impl Trace {
@@ -230,6 +252,9 @@ impl Trace {
                 entry.outside_root |= seen.outside_root;
                 entry.chrooted |= seen.chrooted;
                 entry.capabilities.extend(seen.capabilities.iter().map(|c| c.to_string()));
+                if !by_name && !seen.chrooted && !seen.truncated {
+                    entry.names.extend(other_name(&bytes, seen.given.as_ref()));
+                }
             }
         }
     }
@@ -252,6 +277,9 @@ impl Trace {
         file.access.extend([Access::Exec, Access::MmapExec]);
         file.truncated |= seen.truncated;
         file.outside_root |= seen.outside_root;
+        if !seen.truncated && !seen.outside_root {
+            file.names.extend(other_name(&slash_if_empty(&seen.path), seen.given.as_ref()));
+        }
     }
 }
 
