@@ -178,6 +178,16 @@ impl Tree for Root {
         elf::inspect(&bytes).ok()
     }
 
+    fn interpreter_line(&self, container: &[u8]) -> Option<Vec<u8>> {
+        let fd = self.open_in(container, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY).ok()?;
+        let mut head = Vec::new();
+        std::fs::File::from(fd).take(256).read_to_end(&mut head).ok()?;
+        let line = head.strip_prefix(b"#!")?.split(|b| *b == b'\n').next()?;
+        let text = String::from_utf8_lossy(line);
+        let interpreter = text.split_whitespace().next()?;
+        interpreter.starts_with('/').then(|| interpreter.as_bytes().to_vec())
+    }
+
     fn ld_conf_dirs(&self) -> Vec<Vec<u8>> {
         let mut dirs = Vec::new();
         let mut queue = vec![b"/etc/ld.so.conf".to_vec()];

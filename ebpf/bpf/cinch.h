@@ -120,6 +120,9 @@
  * first sighting of the file with this access; a second name for the same
  * file and access is not. */
 #define CINCH_PATH_GIVEN (1u << 8)
+/* EXEC: the program was a script: the last string is the script's name as
+ * given, and the executable is the interpreter its #! line named. */
+#define CINCH_PATH_SCRIPT (1u << 9)
 /* Supplementary groups compared at most (more are not read). */
 #define CINCH_MAX_GROUPS 32
 
@@ -136,8 +139,8 @@
  *   FILE:             [path] or, with CINCH_PATH_UNRESOLVED, [base, given]
  *   FILE:             with CINCH_PATH_GIVEN, [path, absolute name as given]
  *   EXEC:             [executable, argv[0], parent's executable or empty,
- *                      the name the kernel opened it by (the given file
- *                      name, or a script's #! interpreter)]
+ *                      the file name given to execve (with CINCH_PATH_SCRIPT,
+ *                      the script's)]
  * Only sizeof header + the strings travel through the ring buffer. */
 struct cinch_path_fact {
 	__u32 kind;

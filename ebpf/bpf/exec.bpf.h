@@ -55,10 +55,14 @@ static __always_inline void record_exec(struct task_struct *task, struct linux_b
 {
 	/* The exec succeeded: its sys_exit (0) has nothing to add. */
 	drop_pending_call(task);
-	/* bprm->interp: the name bprm->file was opened by (the file name given,
-	 * or a script's interpreter line), what a symbolic link was reached by. */
-	record_file(task, slot, BPF_CORE_READ(bprm, file), CINCH_ACCESS_EXEC, CINCH_FACT_EXEC,
-		    in_place ? CINCH_PATH_IN_PLACE : 0, BPF_CORE_READ(bprm, interp));
+	/* bprm->filename: the name given to execve, what a symbolic link was
+	 * reached by; bprm->interp is another string once a script's #! line
+	 * named the interpreter that bprm->file now is. */
+	const char *filename = BPF_CORE_READ(bprm, filename);
+	__u32 flags = in_place ? CINCH_PATH_IN_PLACE : 0;
+	if (BPF_CORE_READ(bprm, interp) != filename)
+		flags |= CINCH_PATH_SCRIPT;
+	record_file(task, slot, BPF_CORE_READ(bprm, file), CINCH_ACCESS_EXEC, CINCH_FACT_EXEC, flags, filename);
 	/* The kernel, not the program, mapped the dynamic loader: no mmap call
 	 * shows it, so it is recorded here, as read and mapped executable. */
 	struct file *interp = interpreter_of(task);

@@ -197,7 +197,8 @@ struct vm_area_struct {
 
 struct linux_binprm {
 	struct file *file;
-	const char *interp; /* the name `file` was opened by */
+	const char *filename; /* the name given to execve */
+	const char *interp;   /* the name `file` was opened by */
 };
 
 /* Complete, not just the field read: CO-RE relocates a field's offset but

@@ -69,6 +69,7 @@ constants! {
     PATH_DAC_OVERRIDE: u32 = 1 << 6;
     PATH_DAC_READ_SEARCH: u32 = 1 << 7;
     PATH_GIVEN: u32 = 1 << 8;
+    PATH_SCRIPT: u32 = 1 << 9;
     MAX_GROUPS: u32 = 32;
     PATH_MAX: usize = 4096;
     PATH_DEPTH: usize = 1024;

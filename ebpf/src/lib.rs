@@ -608,6 +608,7 @@ fn add_path_fact(trace: &mut Trace, abi::PathFact { header: fact, strings }: abi
             truncated: flag(abi::PATH_TRUNCATED),
             outside_root: flag(abi::PATH_OUTSIDE_ROOT),
             given: (!fourth.is_empty()).then_some(fourth),
+            script: flag(abi::PATH_SCRIPT),
         });
         return;
     }

@@ -96,6 +96,7 @@ pub fn merge(traces: &[(String, Trace)]) -> Result<Trace, MergeError> {
             entry.parents.extend(usage.parents.iter().cloned());
             entry.truncated |= usage.truncated;
             entry.outside_root |= usage.outside_root;
+            entry.scripts.extend(usage.scripts.iter().cloned());
             entry.runs = Some(entry.runs.unwrap_or(0) + weight(usage.runs));
         }
         for endpoint in &trace.network {

@@ -114,20 +114,25 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     let origin = Origin::open(&args.from)?;
     let root = &origin.root;
     // The executable: a host file, or the program the trace saw the container start.
-    let (shown, bytes, binary_source, traced_path) = match &args.binary {
+    let (shown, bytes, binary_source, traced) = match &args.binary {
         Some(binary) => {
             (binary.display().to_string(), read_regular(binary, TRACE_LIMIT)?, Source::Host(binary.clone()), None)
         }
         None => {
             let Some(trace) = &trace else { bail!("give --binary, or --trace to take the program the trace started") };
             let started = recipe::started_program(trace).map_err(|e| anyhow!("{}: {e}", display(&args.trace)))?;
-            let shown = format!("{} in {}", path::encode(&started), args.from.display());
-            let Node::File(bytes) = root.read(&started)? else { bail!("{shown} is a symbolic link") };
-            (shown, bytes, Source::FromRoot(started.clone()), Some(started))
+            let shown = format!("{} in {}", path::encode(&started.path), args.from.display());
+            let Node::File(bytes) = root.read(&started.path)? else { bail!("{shown} is a symbolic link") };
+            (shown, bytes, Source::FromRoot(started.path.clone()), Some(started))
         }
     };
     let info = elf::inspect(&bytes).map_err(|e| anyhow!("{shown}: {e}"))?;
-    let file_name = match &traced_path {
+    // The name it is run by: the script it ran, or a link to it where the
+    // trace started it by one.
+    let script = traced.as_ref().and_then(|t| t.script.clone());
+    let run_by = traced.as_ref().map(|t| t.script.clone().or(t.name.clone()).unwrap_or_else(|| t.path.clone()));
+    let traced_path = traced.map(|t| t.path);
+    let file_name = match &run_by {
         Some(p) => String::from_utf8_lossy(path::file_name(p)).into_owned(),
         None => args
             .binary
@@ -147,7 +152,7 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
             .and_then(|trace| recipe::entrypoint_in_trace(trace, &file_name))
             .unwrap_or_else(|| format!("/usr/local/bin/{file_name}").into_bytes()),
     };
-    let Ok(binary_in_image) = String::from_utf8(binary_path.clone()) else {
+    let Ok(binary_in_image) = String::from_utf8(run_by.unwrap_or_else(|| binary_path.clone())) else {
         bail!("the executable's path in the image is not UTF-8; give --path-in-image");
     };
     let (uid, gid) = userns::parse_ids(&args.ids)
@@ -218,7 +223,7 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     notes.extend(plan.notes.iter().cloned());
     let mounted: Vec<Vec<u8>> =
         plan.volumes.iter().map(|v| &v.path).chain(&plan.tmpfs).map(|p| p.as_bytes().to_vec()).collect();
-    let completion = Completion { binary: &binary_path, binary_elf: &info, trace: trace.as_ref(), mounted: &mounted };
+    let completion = Completion { binary: &binary_path, binary_elf: &info, trace: trace.as_ref(), mounted: &mounted, script: script.as_deref() };
     let static_only = info.is_static() && !args.with_libs;
     if !static_only {
         plan.entries = complete::complete(std::mem::take(&mut plan.entries), &completion, root)?;

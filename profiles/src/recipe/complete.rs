@@ -54,6 +54,8 @@ pub trait Tree {
     fn elf(&self, path: &[u8]) -> Option<elf::ElfInfo>;
     /// The directories of the tree's `/etc/ld.so.conf` (includes expanded).
     fn ld_conf_dirs(&self) -> Vec<Vec<u8>>;
+    /// The interpreter a script at `path` names on its `#!` line; None if it has none.
+    fn interpreter_line(&self, path: &[u8]) -> Option<Vec<u8>>;
 }
 
 /// What [`complete`] needs besides the entries.
@@ -64,6 +66,8 @@ pub struct Completion<'a> {
     pub trace: Option<&'a Trace>,
     /// Directories mounted over the image (volumes, tmpfs): nothing is added under them.
     pub mounted: &'a [Vec<u8>],
+    /// The script the image starts (its ENTRYPOINT), run by its `#!` interpreter.
+    pub script: Option<&'a [u8]>,
 }
 
 struct Builder<'a, T: Tree> {
@@ -152,6 +156,21 @@ pub fn complete<T: Tree>(entries: Vec<Entry>, input: &Completion, tree: &T) -> R
     };
     if !input.binary_elf.is_static() {
         builder.dependencies(input.binary, input.binary_elf)?;
+    }
+    if let Some(script) = input.script {
+        let reason = "the script the container started (trace)";
+        let resolved = builder.name(script, Some(0o555), reason);
+        let Some(resolved) = resolved.filter(|r| r.kind == Kind::File) else {
+            return Err(RecipeError::MissingDependency { what: path::encode(script), of: "the image".into() });
+        };
+        // Executable, whatever the trace's read made of it.
+        if let Some(e) = builder.entries.get_mut(&resolved.path) {
+            e.mode = 0o555;
+            e.reason = reason.into();
+        }
+        if let Some(interpreter) = tree.interpreter_line(&resolved.path) {
+            builder.name(&interpreter, Some(0o555), &format!("the #! interpreter of {}", path::encode(script)));
+        }
     }
     builder.objects.extend(
         builder
@@ -282,6 +301,9 @@ mod tests {
         fn ld_conf_dirs(&self) -> Vec<Vec<u8>> {
             vec![]
         }
+        fn interpreter_line(&self, _: &[u8]) -> Option<Vec<u8>> {
+            Some(b"/bin/sh".to_vec())
+        }
     }
 
     fn elf_info(interpreter: Option<&str>, needed: &[&str]) -> Option<elf::ElfInfo> {
@@ -368,7 +390,7 @@ mod tests {
             ),
         ];
         let input =
-            Completion { binary: b"/usr/sbin/nginx", binary_elf: &binary_elf, trace: Some(&trace), mounted: &[] };
+            Completion { binary: b"/usr/sbin/nginx", binary_elf: &binary_elf, trace: Some(&trace), mounted: &[], script: None };
         let entries = complete(given, &input, &tree).unwrap();
         insta::assert_debug_snapshot!("completed_entries", listing(&entries));
         let reasons: BTreeMap<String, String> =
@@ -383,7 +405,7 @@ mod tests {
         let tree = debian();
         let binary_elf = elf_info(Some("/lib64/ld-linux-x86-64.so.2"), &["libpcre2-8.so.0"]).unwrap();
         let given = vec![entry(b"/usr/sbin/nginx", Source::Host("/b".into()), 0o555, (0, 0), String::new())];
-        let input = Completion { binary: b"/usr/sbin/nginx", binary_elf: &binary_elf, trace: None, mounted: &[] };
+        let input = Completion { binary: b"/usr/sbin/nginx", binary_elf: &binary_elf, trace: None, mounted: &[], script: None };
         let err = complete(given, &input, &tree).unwrap_err();
         assert_eq!(
             err,

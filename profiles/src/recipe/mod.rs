@@ -162,10 +162,24 @@ pub fn entrypoint_in_trace(trace: &Trace, file_name: &str) -> Option<Vec<u8>> {
         .find(|p| p.rsplit(|&b| b == b'/').next() == Some(file_name.as_bytes()))
 }
 
+/// The program the trace saw the container (or command) start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// The file, resolved.
+    pub path: Vec<u8>,
+    /// The name it was started by, where that was a symbolic link to it
+    /// (`/usr/bin/redis-server` -> `redis-check-rdb`: a program may act on
+    /// the name it is run by), for the ENTRYPOINT.
+    pub name: Option<Vec<u8>>,
+    /// The script it ran as its `#!` interpreter, when the container started
+    /// a script: the ENTRYPOINT then.
+    pub script: Option<Vec<u8>>,
+}
+
 /// The program the trace saw the container (or command) start: the one
 /// program inside the root run from outside it. An error when the trace ran
 /// none, or several (`docker exec` of another program).
-pub fn started_program(trace: &Trace) -> Result<Vec<u8>, RecipeError> {
+pub fn started_program(trace: &Trace) -> Result<Started, RecipeError> {
     let started: Vec<&String> = trace
         .executions
         .iter()
@@ -173,8 +187,29 @@ pub fn started_program(trace: &Trace) -> Result<Vec<u8>, RecipeError> {
         .map(|(p, _)| p)
         .collect();
     match started.as_slice() {
-        [one] => path::decode(one)
-            .map_err(|_| RecipeError::NoStartedProgram(format!("the trace's program {one} is not a path"))),
+        [one] => {
+            let not_a_path = |_| RecipeError::NoStartedProgram(format!("the trace's program {one} is not a path"));
+            let path = path::decode(one).map_err(not_a_path)?;
+            let names = trace.files.get(*one).map(|f| f.names.iter().collect::<Vec<_>>());
+            let name = match names.as_deref() {
+                Some([name]) => path::decode(name).ok(),
+                _ => None,
+            };
+            let scripts: Vec<&String> = trace.executions[*one].scripts.iter().collect();
+            let script = match scripts.as_slice() {
+                [script] => path::decode(script).ok(),
+                [] => None,
+                many => {
+                    return Err(RecipeError::NoStartedProgram(format!(
+                        "the trace saw {} run {} scripts ({})",
+                        one,
+                        many.len(),
+                        many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    )))
+                }
+            };
+            Ok(Started { path, name, script })
+        }
         [] => Err(RecipeError::NoStartedProgram("the trace saw no program started inside the container".into())),
         many => Err(RecipeError::NoStartedProgram(format!(
             "the trace saw {} programs started from outside ({})",

@@ -150,6 +150,10 @@ pub struct ExecUse {
     pub truncated: bool,
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub outside_root: bool,
+    /// Scripts run with it as their `#!` interpreter: each script's path as
+    /// given to execve (`/docker-entrypoint.sh`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub scripts: BTreeSet<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs: Option<u64>,
 }
@@ -207,9 +211,10 @@ pub struct ExecSeen {
     pub in_place: bool,
     pub truncated: bool,
     pub outside_root: bool,
-    /// The name the kernel opened the executable by: the file name given to
-    /// execve, or a script's `#!` interpreter (see [`FileUse::names`]).
+    /// The file name given to execve (see [`FileUse::names`]); with
+    /// `script`, the script's, run by this program as its interpreter.
     pub given: Option<Vec<u8>>,
+    pub script: bool,
 }
 
 /// `given` as another name of `path`: absolute, and not `path` itself spelled differently.
@@ -273,12 +278,24 @@ impl Trace {
         entry.truncated |= seen.truncated;
         entry.outside_root |= seen.outside_root;
 
+        let key_of_exec = key.clone();
         let file = self.files.entry(key).or_default();
         file.access.extend([Access::Exec, Access::MmapExec]);
         file.truncated |= seen.truncated;
         file.outside_root |= seen.outside_root;
-        if !seen.truncated && !seen.outside_root {
-            file.names.extend(other_name(&slash_if_empty(&seen.path), seen.given.as_ref()));
+        if seen.truncated || seen.outside_root {
+            return;
+        }
+        match &seen.given {
+            Some(script) if seen.script && script.starts_with(b"/") => {
+                let script = path::encode(&path::join_lexically(b"/", script));
+                self.executions.get_mut(&key_of_exec).expect("inserted above").scripts.insert(script);
+            }
+            Some(_) if seen.script => {}
+            given => {
+                let name = other_name(&slash_if_empty(&seen.path), given.as_ref());
+                self.files.get_mut(&key_of_exec).expect("inserted above").names.extend(name);
+            }
         }
     }
 }
