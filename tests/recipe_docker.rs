@@ -97,7 +97,7 @@ fn the_recipe_builds_runs_hardened_and_holds_only_its_files() {
         .env("IMAGE", &image)
         .env("NAME", &name)
         // The test daemon has no bridge network to publish on (design.md).
-        .env("PUBLISH", "--network none")
+        .env("NETWORK", "none")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -119,6 +119,29 @@ pub fn proving_image() -> &'static str {
     })
 }
 
+/// Given among `extra` to [`Service::run_args`] (and so to [`profile`]):
+/// run [`configured_image`] rather than mount the config directory, as a
+/// recipe's image must hold its files.
+pub const CONFIG_IN_IMAGE: &str = "(config in the image)";
+
+/// The proving-ground image with the config directory copied in at /cinch
+/// (docker build FROM it, once per test binary).
+pub fn configured_image() -> &'static str {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE.get_or_init(|| {
+        let context = tempfile::tempdir().unwrap();
+        for file in ["nginx.conf", "postgres-entrypoint"] {
+            std::fs::copy(config_dir().join(file), context.path().join(file)).unwrap();
+        }
+        let containerfile = format!("FROM {}\nCOPY nginx.conf postgres-entrypoint /cinch/\n", proving_image());
+        std::fs::write(context.path().join("Containerfile"), containerfile).unwrap();
+        let tag = "cinch-proving:configured".to_string();
+        let context_dir = context.path().to_str().unwrap();
+        docker(&["build", "-q", "-f", &format!("{context_dir}/Containerfile"), "-t", &tag, context_dir]);
+        tag
+    })
+}
+
 /// The directory mounted at /cinch: the services' config files
 /// (fixtures/services/: nginx.conf; postgres-entrypoint, an entrypoint as images
 /// ship them, which sets up the data directory, then execs the server as PID 1)
@@ -147,10 +170,13 @@ impl Service {
     pub fn run_args(&self, name: &str, extra: &[&str]) -> Vec<String> {
         let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         args.extend(["--name".into(), name.into(), "--network".into(), "host".into()]);
-        args.extend(["-v".into(), format!("{}:/cinch:ro", config_dir().display())]);
+        if !extra.contains(&CONFIG_IN_IMAGE) {
+            args.extend(["-v".into(), format!("{}:/cinch:ro", config_dir().display())]);
+        }
         args.extend(self.options.iter().map(|s| s.to_string()));
-        args.push(proving_image().to_string());
+        args.push(if extra.contains(&CONFIG_IN_IMAGE) { configured_image() } else { proving_image() }.to_string());
         args.extend(self.command.iter().map(|s| s.to_string()));
+        args.retain(|a| a != CONFIG_IN_IMAGE);
         args
     }
 

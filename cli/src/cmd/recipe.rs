@@ -223,7 +223,13 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     notes.extend(plan.notes.iter().cloned());
     let mounted: Vec<Vec<u8>> =
         plan.volumes.iter().map(|v| &v.path).chain(&plan.tmpfs).map(|p| p.as_bytes().to_vec()).collect();
-    let completion = Completion { binary: &binary_path, binary_elf: &info, trace: trace.as_ref(), mounted: &mounted, script: script.as_deref() };
+    let completion = Completion {
+        binary: &binary_path,
+        binary_elf: &info,
+        trace: trace.as_ref(),
+        mounted: &mounted,
+        script: script.as_deref(),
+    };
     let static_only = info.is_static() && !args.with_libs;
     if !static_only {
         plan.entries = complete::complete(std::mem::take(&mut plan.entries), &completion, root)?;

@@ -153,8 +153,13 @@ fn lint_text(kind: Kind, text: &str, env: &Env, c: &mut Check, out: &mut FileLin
             }
         }
         Kind::Shell => {
+            let dirs = script_dir_variables(text);
             for line in parse::shell::run_lines(text) {
+                let at = out.references.len();
                 lint_run(&run_config::from_run_line(&line), c, out);
+                for reference in &mut out.references[at..] {
+                    reference.path = relative_to_script(&reference.path, &dirs);
+                }
             }
         }
         Kind::K8sSeccomp => {
@@ -204,6 +209,39 @@ fn lint_run(run: &run_config::RunConfig, c: &mut Check, out: &mut FileLint) {
     for (path, pos) in run.seccomp_files() {
         out.references.push(Reference { path: path.to_string(), pos });
     }
+}
+
+/// Variables a script sets to its own directory (`here=$(cd "$(dirname "$0")" && pwd)`,
+/// `dir=$(dirname "$0")`): a path under one of them is relative to the script.
+fn script_dir_variables(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let Some((name, value)) = line.trim().split_once('=') else { continue };
+        let valid = !name.is_empty() && name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+        let value: String = value.chars().filter(|ch| !matches!(ch, '"' | '\'' | ' ')).collect();
+        let own_dir = ["$(dirname$0)", "$(dirname--$0)"].iter().any(|d| {
+            value == format!("$(cd{d}&&pwd)")
+                || value == format!("$(cd{d}&&pwd-P)")
+                || value == format!("$({})", &d[2..d.len() - 1])
+        });
+        if valid && own_dir {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// `$here/seccomp.json` as `seccomp.json` (references are relative to the
+/// script's directory) when `here` is one of `dirs`.
+fn relative_to_script(path: &str, dirs: &[String]) -> String {
+    for name in dirs {
+        for spelled in [format!("${name}/"), format!("${{{name}}}/")] {
+            if let Some(rest) = path.strip_prefix(&spelled) {
+                return rest.to_string();
+            }
+        }
+    }
+    path.to_string()
 }
 
 /// The line and column of byte `offset`.
@@ -338,6 +376,21 @@ pub fn finish(files: &[Linted], extra: Vec<Finding>, config: &Config) -> Report 
 }
 
 #[cfg(test)]
+mod script_dir_tests {
+    use super::*;
+
+    #[test]
+    fn a_path_under_the_scripts_own_directory_is_relative_to_it() {
+        let text = "here=$(cd \"$(dirname \"$0\")\" && pwd)\nd=$(dirname \"$0\")\nx=$(pwd)\n";
+        let dirs = script_dir_variables(text);
+        assert_eq!(dirs, ["here", "d"]);
+        assert_eq!(relative_to_script("$here/seccomp.json", &dirs), "seccomp.json");
+        assert_eq!(relative_to_script("${d}/p/s.json", &dirs), "p/s.json");
+        assert_eq!(relative_to_script("$x/s.json", &dirs), "$x/s.json");
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -402,6 +455,9 @@ mod tests {
         {
             assert!(shell(line).contains(&"RUN011"), "{line}: {:?}", shell(line));
         }
+        // The image word may expand to `--privileged`; after `--` it is only the image.
+        assert!(shell("docker run --rm \"$image\"").contains(&"RUN011"));
+        assert!(!shell("docker run --rm -- \"$image\" \"$@\"").contains(&"RUN011"));
         assert!(shell("eval docker run --privileged img").contains(&"RUN001"));
         assert!(shell("sh -c 'docker run --privileged img'").contains(&"RUN001"));
         assert!(shell("docker create --privileged img").contains(&"RUN001"));

@@ -389,8 +389,13 @@ mod tests {
                 "read".into(),
             ),
         ];
-        let input =
-            Completion { binary: b"/usr/sbin/nginx", binary_elf: &binary_elf, trace: Some(&trace), mounted: &[], script: None };
+        let input = Completion {
+            binary: b"/usr/sbin/nginx",
+            binary_elf: &binary_elf,
+            trace: Some(&trace),
+            mounted: &[],
+            script: None,
+        };
         let entries = complete(given, &input, &tree).unwrap();
         insta::assert_debug_snapshot!("completed_entries", listing(&entries));
         let reasons: BTreeMap<String, String> =
@@ -405,7 +410,8 @@ mod tests {
         let tree = debian();
         let binary_elf = elf_info(Some("/lib64/ld-linux-x86-64.so.2"), &["libpcre2-8.so.0"]).unwrap();
         let given = vec![entry(b"/usr/sbin/nginx", Source::Host("/b".into()), 0o555, (0, 0), String::new())];
-        let input = Completion { binary: b"/usr/sbin/nginx", binary_elf: &binary_elf, trace: None, mounted: &[], script: None };
+        let input =
+            Completion { binary: b"/usr/sbin/nginx", binary_elf: &binary_elf, trace: None, mounted: &[], script: None };
         let err = complete(given, &input, &tree).unwrap_err();
         assert_eq!(
             err,
