@@ -128,7 +128,8 @@ fn one_service(service: &Service, report: &mut Vec<String>) {
     .unwrap();
     let compose = compose_json(&recipe.join("compose.yaml"));
     let validator = jsonschema::validator_for(&schema).expect("the Compose schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&compose).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let errors: Vec<String> =
+        validator.iter_errors(&compose).map(|e| format!("{e} at {}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{}: compose.yaml: {errors:?}", service.name);
     let run_sh = std::fs::read_to_string(recipe.join("run.sh")).unwrap();
     let volumes = compose["services"][service.name]["volumes"].as_array().cloned().unwrap_or_default();
