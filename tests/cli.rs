@@ -569,3 +569,56 @@ fn recipe_refuses_a_binary_whose_interpreter_is_not_in_the_root() {
     let text = output_text(&args(&root));
     assert!(!text.contains("program interpreter"), "{text}");
 }
+
+/// `--from` a `docker export`-style tarball gives the recipe `--from` its
+/// unpacked directory gives, byte for byte.
+#[test]
+fn recipe_from_a_tarball_is_the_recipe_from_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = dir.path().join("rootfs");
+    support::docker::populate_worker_rootfs(&rootfs);
+    let tarball = dir.path().join("export.tar");
+    let status = std::process::Command::new("tar").arg("-C").arg(&rootfs).arg("-cf").arg(&tarball).arg(".").status();
+    assert!(status.unwrap().success());
+    let (from_dir, from_tar) = (dir.path().join("a"), dir.path().join("b"));
+    for (from, out) in [(&rootfs, &from_dir), (&tarball, &from_tar)] {
+        let done = support::docker::worker_recipe(from, out);
+        assert!(done.status.success(), "{}", output_text(&done));
+    }
+    for file in ["MANIFEST", "rootfs.tar", "run.sh", "compose.yaml", "Containerfile"] {
+        assert_eq!(std::fs::read(from_dir.join(file)).unwrap(), std::fs::read(from_tar.join(file)).unwrap(), "{file}");
+    }
+    // Not a tarball: exit 2, naming it, nothing written.
+    std::fs::write(dir.path().join("junk.tar"), b"not a tar at all, just text").unwrap();
+    let out = dir.path().join("c");
+    let refused = support::docker::worker_recipe(&dir.path().join("junk.tar"), &out);
+    let text = output_text(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{text}");
+    assert!(text.contains("junk.tar"), "{text}");
+    assert!(!out.exists());
+}
+
+/// A hostile tarball's link out of the tree cannot make cinch write (or read)
+/// a host file: the entry written through it is refused or lands inside.
+#[test]
+fn a_tarball_link_pointing_out_of_the_root_writes_nothing_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let tarball = dir.path().join("hostile.tar");
+    let mut builder = tar::Builder::new(std::fs::File::create(&tarball).unwrap());
+    let mut link = tar::Header::new_gnu();
+    link.set_entry_type(tar::EntryType::Symlink);
+    link.set_size(0);
+    link.set_mode(0o777);
+    builder.append_link(&mut link, "usr", &outside).unwrap();
+    let mut file = tar::Header::new_gnu();
+    file.set_size(5);
+    file.set_mode(0o644);
+    builder.append_data(&mut file, "usr/planted", &b"owned"[..]).unwrap();
+    builder.into_inner().unwrap();
+    let out = dir.path().join("recipe");
+    let done = support::docker::worker_recipe(&tarball, &out);
+    assert!(!outside.join("planted").exists(), "{}", output_text(&done));
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+}
