@@ -45,6 +45,7 @@ fn manifest_paths(dir: &Path) -> BTreeSet<String> {
         .unwrap()
         .lines()
         .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').next().unwrap())
         .map(|l| l.splitn(3, ' ').nth(2).unwrap().split(" -> ").next().unwrap().trim_start_matches('/').to_string())
         .collect()
 }
