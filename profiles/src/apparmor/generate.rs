@@ -99,13 +99,14 @@ pub fn perms_of(access: &BTreeSet<Access>) -> Perms {
     for a in access {
         match a {
             Access::Read | Access::List => perms.read = true,
-            Access::Write
-            | Access::Create
-            | Access::Truncate
-            | Access::Delete
-            | Access::Rename
-            | Access::Chmod
-            | Access::Chown => perms.write = true,
+            Access::Write | Access::Create | Access::Truncate | Access::Delete | Access::Chmod | Access::Chown => {
+                perms.write = true
+            }
+            // AppArmor asks for r as well as w on a rename's source.
+            Access::Rename => {
+                perms.write = true;
+                perms.read = true;
+            }
             Access::Append => perms.append = true,
             Access::Lock => perms.lock = true,
             Access::Link => perms.link = true,
@@ -131,6 +132,11 @@ fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<Note>) -> FileRu
         .filter(|(_, e)| e.parents.iter().any(|p| p != OUTSIDE))
         .map(|(p, _)| p.as_str())
         .collect();
+    // Trees the workload made itself (directories it created, whose parent
+    // it did not): everything beneath is its own, so one `DIR/**` rule
+    // holds what it reads and writes there, whatever the names.
+    let owned = owned_trees(trace);
+    let mut tree_perms: BTreeMap<&[u8], Perms> = BTreeMap::new();
     // quoted path -> (owner, perms)
     let mut rules: BTreeMap<String, (bool, Perms)> = BTreeMap::new();
     let mut created: BTreeMap<Vec<u8>, Vec<(&str, Perms)>> = BTreeMap::new();
@@ -159,6 +165,16 @@ fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<Note>) -> FileRu
         if (perms.write || perms.append) && runtime::denied_write(&bytes) {
             denied.push(spelling.as_str());
         }
+        if let Some(tree) = owned.iter().find(|t| path::is_under(&bytes, t) && !runtime::denied_write(&bytes)) {
+            let plain = Perms { mmap: false, exec: ExecMode::None, ..perms };
+            let entry = tree_perms.entry(tree.as_slice()).or_default();
+            *entry = entry.union(plain);
+            if perms.mmap || perms.exec != ExecMode::None {
+                let own = Perms { mmap: perms.mmap, read: true, exec: perms.exec, ..Perms::default() };
+                merge(&mut rules, quote::literal(&bytes), false, own);
+            }
+            continue;
+        }
         if let Some(proc) = proc_rule(&bytes, used.directory) {
             reads_other_processes |= proc.other_process;
             merge(&mut rules, proc.quoted, proc.owner, perms);
@@ -183,7 +199,21 @@ fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<Note>) -> FileRu
             }
             for (spelling, perms) in files {
                 let bytes = path::decode(spelling).unwrap_or_default();
-                merge(&mut rules, quote::literal(&bytes), false, perms);
+                match numbered(&bytes) {
+                    // A name with a number in it (a pid, a counter: `temp-10.rdb`)
+                    // is made anew each run: the number is any.
+                    Some(quoted) if !perms.mmap && perms.exec == ExecMode::None => {
+                        notes.push(
+                            format!(
+                                "{}: a file the workload made with a number in its name, so any number is allowed there",
+                                path::encode(&bytes)
+                            )
+                            .into(),
+                        );
+                        merge(&mut rules, quoted, false, perms)
+                    }
+                    _ => merge(&mut rules, quote::literal(&bytes), false, perms),
+                }
             }
             continue;
         }
@@ -210,6 +240,28 @@ fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<Note>) -> FileRu
             )
             .into(),
         );
+    }
+    for (tree, perms) in tree_perms {
+        let dir = path::without_trailing_slash(tree);
+        let dir_rule = quote::quote(&[Part::Literal(dir), Part::Literal(b"/")]);
+        merge(&mut rules, dir_rule, false, Perms { read: true, write: true, ..Perms::default() });
+        let all = quote::quote(&[Part::Literal(dir), Part::Literal(b"/"), Part::Syntax("**")]);
+        let perms = Perms { read: true, write: true, ..perms };
+        notes.push(
+            format!(
+                "{}: the workload created this directory, so everything beneath it is its own ({})",
+                path::encode(&path::child(dir, b"**")),
+                perms.render()
+            )
+            .into(),
+        );
+        merge(&mut rules, all, false, perms);
+    }
+    if trace.syscalls.contains_key("shmat") {
+        // A SysV segment is a file of the kernel's internal shm mount, which
+        // attach_disconnected names `/`.
+        merge(&mut rules, quote::literal(b"/"), false, Perms { read: true, write: true, ..Perms::default() });
+        notes.push("/: rw for the SysV shared memory the workload attached (shmat), which AppArmor names / ".into());
     }
     if outside > 0 {
         notes.push(
@@ -238,6 +290,39 @@ fn merge(rules: &mut BTreeMap<String, (bool, Perms)>, quoted: String, owner: boo
     let entry = rules.entry(quoted).or_insert((owner, Perms::default()));
     entry.0 &= owner;
     entry.1 = entry.1.union(perms);
+}
+
+/// The directories the workload created whose parent it did not create:
+/// the roots of the trees it owns. Never under the kernel's filesystems.
+fn owned_trees(trace: &Trace) -> Vec<Vec<u8>> {
+    let created: BTreeSet<Vec<u8>> = trace
+        .files
+        .iter()
+        .filter(|(_, u)| u.directory && u.access.contains(&Access::Create) && u.is_container_path())
+        .filter_map(|(p, _)| path::decode(p).ok())
+        .map(|p| path::without_trailing_slash(&p).to_vec())
+        .filter(|p| p.len() > 1 && !crate::trace::KERNEL_FILESYSTEMS.iter().any(|k| path::is_under(p, k)))
+        .filter(|p| !runtime::denied_write(p))
+        .collect();
+    created.iter().filter(|p| !created.contains(path::parent(p))).cloned().collect()
+}
+
+/// The rule for a made file whose name holds a run of digits, each run a
+/// `*` (`/tmp/temp-*.rdb`); None when the name has none.
+fn numbered(bytes: &[u8]) -> Option<String> {
+    let (dir, name) = (path::parent(bytes), path::file_name(bytes));
+    if !name.iter().any(u8::is_ascii_digit) || name.iter().all(u8::is_ascii_digit) && name.len() < 2 {
+        return None;
+    }
+    let mut parts: Vec<Part> = vec![Part::Literal(path::without_trailing_slash(dir)), Part::Literal(b"/")];
+    let mut at = 0;
+    while at < name.len() {
+        let digits = name[at].is_ascii_digit();
+        let end = name[at..].iter().position(|b| b.is_ascii_digit() != digits).map_or(name.len(), |n| at + n);
+        parts.push(if digits { Part::Syntax("*") } else { Part::Literal(&name[at..end]) });
+        at = end;
+    }
+    Some(quote::quote(&parts))
 }
 
 /// A regular file the workload made itself: a candidate for `DIR/*`.
@@ -509,14 +594,43 @@ mod golden {
     }
 
     #[test]
-    fn one_job_keeps_the_result_file_literal_and_says_why() {
+    fn one_job_keeps_its_result_file_to_its_numbered_name_and_says_why() {
         let trace = Trace::from_json(WORKER_TRACE).unwrap();
         let options = Options { name: "mascot-worker".into(), glob_min: 4 };
         let generated = generate(&trace, &options).unwrap();
         let text = generated.profile.render();
-        assert!(text.contains("\"/usr/local/mascotnode/results/job-1.txt\" w,"), "{text}");
-        assert!(!text.contains("results/*"));
+        // The next job is job-2: the number in a made file's name is any number, the rest stays.
+        assert!(text.contains("\"/usr/local/mascotnode/results/job-*.txt\" w,"), "{text}");
+        assert!(!text.contains("results/*\""));
+        assert!(generated.notes.iter().any(|n| n.text.contains("a number in its name")), "{:?}", generated.notes);
         assert!(generated.notes.iter().any(|n| n.remedy == Some(Remedy::MoreRunsOrLowerGlobThreshold)));
+    }
+
+    #[test]
+    fn a_tree_the_workload_created_is_its_own_and_numbers_are_any() {
+        use crate::trace::FileUse;
+        let mut trace = Trace::from_json(WORKER_TRACE).unwrap();
+        let made = |access: &[Access], directory: bool| FileUse {
+            access: access.iter().copied().collect(),
+            directory,
+            ..FileUse::default()
+        };
+        trace.files.insert("/var/lib/db/data".into(), made(&[Access::Create], true));
+        trace.files.insert("/var/lib/db/data/base".into(), made(&[Access::Create], true));
+        trace
+            .files
+            .insert("/var/lib/db/data/base/1".into(), made(&[Access::Write, Access::Create, Access::Lock], false));
+        trace.files.insert("/tmp/temp-10.rdb".into(), made(&[Access::Write, Access::Create, Access::Rename], false));
+        trace.files.insert("/sys/fs/cgroup/made".into(), made(&[Access::Create], true));
+        let text = generate(&trace, &Options { name: "w".into(), glob_min: 3 }).unwrap().profile.render();
+        assert!(text.contains("\"/var/lib/db/data/\" rw,"), "{text}");
+        assert!(text.contains("\"/var/lib/db/data/**\" rwk,"), "{text}");
+        assert!(!text.contains("\"/var/lib/db/data/base/1\""), "absorbed by the tree: {text}");
+        assert!(!text.contains("\"/var/lib/db/data/base/**\""), "only the top of the tree: {text}");
+        // A rename's source needs r too.
+        assert!(text.contains("\"/tmp/temp-*.rdb\" rw,"), "{text}");
+        // Never a tree on the kernel's filesystems.
+        assert!(!text.contains("made/**"), "{text}");
     }
 
     #[test]
