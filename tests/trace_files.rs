@@ -107,9 +107,14 @@ fn sockets_bound_listened_on_and_connected_to() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().canonicalize().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    // The sockets are bound through a symbolic link to a directory, as
+    // /var/run -> /run: the trace has the name given and the file made.
+    std::fs::create_dir(root.join("real")).unwrap();
+    std::os::unix::fs::symlink("real", root.join("link")).unwrap();
+    let dir = root.join("link");
     let d = dir.to_str().unwrap();
-    let output = dir.join("trace.json");
+    let output = root.join("trace.json");
     let tour = format!("net-tour={d}");
     let probe = fixture("cinch-probe");
     let tracing = Tracing::start(&["-o", output.to_str().unwrap(), "--", probe.to_str().unwrap(), &tour]);
@@ -127,6 +132,9 @@ fn sockets_bound_listened_on_and_connected_to() {
     assert_eq!(connect.port, Some(port));
     assert!(find(NetOp::Bind, "unix", &format!("{d}/probe.sock")).is_some(), "{:#?}", trace.network);
     assert!(find(NetOp::Bind, "unix", "%00cinch-probe").is_some(), "{:#?}", trace.network);
+    let made = format!("{}/real/probe.sock", root.display());
+    let socket = trace.files.get(&made).unwrap_or_else(|| panic!("{made} not in {:#?}", trace.files.keys()));
+    assert!(socket.access.contains(&Access::Create), "{socket:?}");
 }
 
 #[test]

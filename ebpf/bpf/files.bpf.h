@@ -117,13 +117,26 @@ static __always_inline bool first_seen(struct file_key *key)
 /* Records `file` (an open file of the task) with `access`; `given`: the
  * name the call opened it by (a user string for FILE, kept if absolute; a
  * kernel string for EXEC), or 0. */
+static __always_inline void record_path(struct task_struct *task, __u32 slot, struct dentry *dentry,
+					struct vfsmount *vfsmnt, __u32 access, __u32 kind, __u32 flags,
+					const void *given);
+
 static __always_inline void record_file(struct task_struct *task, __u32 slot, struct file *file,
 					__u32 access, __u32 kind, __u32 flags, const void *given)
 {
 	if (!file)
 		return;
-	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	record_path(task, slot, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt), access, kind,
+		    flags, given);
+}
+
+/* Records the file at (dentry, vfsmnt), as record_file does. */
+static __always_inline void record_path(struct task_struct *task, __u32 slot, struct dentry *dentry,
+					struct vfsmount *vfsmnt, __u32 access, __u32 kind, __u32 flags,
+					const void *given)
+{
+	if (!dentry || !vfsmnt)
+		return;
 	struct file_key key = {
 		.dentry = (__u64)dentry,
 		.mnt = (__u64)vfsmnt,

@@ -234,6 +234,11 @@ struct socket {
 	struct sock *sk;
 };
 
+/* An AF_UNIX socket; `path` is the socket file once bound to a pathname. */
+struct unix_sock {
+	struct path path;
+};
+
 struct task_struct {
 	int pid;
 	int tgid;

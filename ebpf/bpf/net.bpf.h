@@ -13,6 +13,7 @@
 #include "cinch.h"
 #include "output.bpf.h"
 #include "task.bpf.h"
+#include "files.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -109,7 +110,16 @@ static __always_inline void record_sockaddr(struct task_struct *task, __u32 slot
 			fact->path_len = n;
 		}
 	}
+	bool bound_to_file = op == CINCH_NET_BIND && !error && family == AF_UNIX && fact->path[0] != 0;
 	send_net_fact(fact);
+	/* The socket file the bind made, walked as any file: the path AppArmor
+	 * mediates, whatever symbolic link the name given went through
+	 * (/var/run/postgresql -> /run/postgresql). */
+	if (bound_to_file && sock) {
+		struct unix_sock *u = (struct unix_sock *)BPF_CORE_READ(sock, sk);
+		record_path(task, slot, BPF_CORE_READ(u, path.dentry), BPF_CORE_READ(u, path.mnt),
+			    CINCH_ACCESS_CREATE, CINCH_FACT_FILE, 0, 0);
+	}
 }
 
 /* listen: the address the socket is bound to (possibly chosen by the kernel). */
