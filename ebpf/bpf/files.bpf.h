@@ -181,7 +181,7 @@ static __always_inline void record_path(struct task_struct *task, __u32 slot, st
 							   BPF_CORE_READ(exe, f_path.mnt));
 		}
 		if (given)
-			fact->len[3] = append_kernel_str(fact, &used, given);
+			fact->len[3] = append_str(fact, &used, given, 0, true);
 	}
 	send_path_fact(fact, used, kind == CINCH_FACT_FILE ? &key : 0);
 }

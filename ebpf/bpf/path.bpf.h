@@ -151,16 +151,19 @@ static __always_inline __u32 append_walk(struct cinch_path_fact *fact, __u32 *us
 	return len;
 }
 
-/* Appends a NUL-terminated user string; returns its length (no NUL). A
- * string that may have been cut sets `cut_flag` (0: a cut is harmless, as
- * for argv[0], and must not mark the fact's path truncated). */
-static __always_inline __u32 append_user_str(struct cinch_path_fact *fact, __u32 *used, const void *str,
-					     __u32 cut_flag)
+/* Appends a NUL-terminated string, from user memory or (`kernel`) the
+ * kernel's; returns its length (no NUL). A string that may have been cut
+ * sets `cut_flag` (0: a cut is harmless, as for argv[0], and must not mark
+ * the fact's path truncated). */
+static __always_inline __u32 append_str(struct cinch_path_fact *fact, __u32 *used, const void *str,
+					__u32 cut_flag, bool kernel)
 {
 	__u32 at = *used;
 	if (at > 2 * CINCH_PATH_MAX || !str)
 		return 0;
-	long n = bpf_probe_read_user_str(&fact->data[at & (2 * CINCH_PATH_MAX - 1)], CINCH_PATH_MAX, str);
+	char *to = &fact->data[at & (2 * CINCH_PATH_MAX - 1)];
+	long n = kernel ? bpf_probe_read_kernel_str(to, CINCH_PATH_MAX, str)
+			: bpf_probe_read_user_str(to, CINCH_PATH_MAX, str);
 	if (n <= 0)
 		return 0;
 	if (n == CINCH_PATH_MAX)
@@ -169,17 +172,10 @@ static __always_inline __u32 append_user_str(struct cinch_path_fact *fact, __u32
 	return (__u32)(n - 1);
 }
 
-/* Appends a kernel string (at most CINCH_PATH_MAX - 1 bytes); its length. */
-static __always_inline __u32 append_kernel_str(struct cinch_path_fact *fact, __u32 *used, const void *str)
+static __always_inline __u32 append_user_str(struct cinch_path_fact *fact, __u32 *used, const void *str,
+					     __u32 cut_flag)
 {
-	__u32 at = *used;
-	if (at > 2 * CINCH_PATH_MAX || !str)
-		return 0;
-	long n = bpf_probe_read_kernel_str(&fact->data[at & (2 * CINCH_PATH_MAX - 1)], CINCH_PATH_MAX, str);
-	if (n <= 0)
-		return 0;
-	*used = at + (__u32)(n - 1);
-	return (__u32)(n - 1);
+	return append_str(fact, used, str, cut_flag, false);
 }
 
 #endif
