@@ -110,7 +110,10 @@ pub struct RecipeArgs {
 }
 
 pub fn run(args: RecipeArgs) -> Result<u8> {
+    let (uid, gid) = userns::parse_ids(&args.ids)
+        .ok_or_else(|| anyhow!("--ids {:?}: expected numeric UID:GID, e.g. 10001:10001", args.ids))?;
     let trace = args.trace.as_deref().map(read_trace).transpose()?;
+    // An image is exported here: after the cheap checks of the arguments.
     let origin = Origin::open(&args.from)?;
     let root = &origin.root;
     // The executable: a host file, or the program the trace saw the container start.
@@ -130,7 +133,10 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     // The name it is run by: the script it ran, or a link to it where the
     // trace started it by one.
     let script = traced.as_ref().and_then(|t| t.script.clone());
-    let run_by = traced.as_ref().map(|t| t.script.clone().or(t.name.clone()).unwrap_or_else(|| t.path.clone()));
+    let run_by = match &args.path_in_image {
+        Some(_) => None, // then the ENTRYPOINT is where the user put it
+        None => traced.as_ref().map(|t| t.script.clone().or(t.name.clone()).unwrap_or_else(|| t.path.clone())),
+    };
     let traced_path = traced.map(|t| t.path);
     let file_name = match &run_by {
         Some(p) => String::from_utf8_lossy(path::file_name(p)).into_owned(),
@@ -155,8 +161,6 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
     let Ok(binary_in_image) = String::from_utf8(run_by.unwrap_or_else(|| binary_path.clone())) else {
         bail!("the executable's path in the image is not UTF-8; give --path-in-image");
     };
-    let (uid, gid) = userns::parse_ids(&args.ids)
-        .ok_or_else(|| anyhow!("--ids {:?}: expected numeric UID:GID, e.g. 10001:10001", args.ids))?;
     let user = User { name: args.user.clone().unwrap_or_else(|| name.clone()), uid, gid };
     if cinch_profiles::userns::check_user(&user.name).is_err() {
         bail!("--user {:?}: use lowercase letters, digits, '_' and '-'", user.name);
