@@ -101,6 +101,33 @@ fn file_paths_are_resolved_in_the_kernel() {
     assert_eq!(Trace::from_json(&text).unwrap().to_json(), text);
 }
 
+/// A directory looked up by stat is in the trace (an image must have it); a
+/// file only stat'ed is not (most stats are of files); an open keeps its
+/// name as given where a symbolic link led to the file.
+#[test]
+fn directories_looked_up_and_names_given_are_recorded() {
+    if !require_root() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    std::fs::create_dir(root.join("checked")).unwrap();
+    std::fs::write(root.join("file"), b"x").unwrap();
+    std::os::unix::fs::symlink("file", root.join("alias")).unwrap();
+    let output = root.join("trace.json");
+    let r = root.display();
+    let script = format!("test -d {r}/checked && test -f {r}/file && cat {r}/alias >/dev/null");
+    let tracing = Tracing::start(&["-o", output.to_str().unwrap(), "--", "sh", "-c", &script]);
+    let (code, stderr) = tracing.finish();
+    assert_eq!(code, 0, "{stderr}");
+    let trace = read_trace(&output);
+    let checked = trace.files.get(&format!("{r}/checked")).expect("the directory looked up");
+    assert!(checked.directory && checked.access.contains(&Access::Stat), "{checked:?}");
+    let file = trace.files.get(&format!("{r}/file")).expect("the file cat read");
+    assert!(!file.access.contains(&Access::Stat), "a file's stat is not kept: {file:?}");
+    assert!(file.names.contains(&format!("{r}/alias")), "the name cat opened it by: {file:?}");
+}
+
 #[test]
 fn sockets_bound_listened_on_and_connected_to() {
     if !require_root() {

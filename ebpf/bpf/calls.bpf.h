@@ -150,7 +150,19 @@ static __always_inline void named(struct task_struct *task, struct pending_call 
 		char first = 0;
 		if (error || bpf_probe_read_user(&first, 1, name) || !first)
 			return;
-		record_given(task, c->slot, at ? (long)a[0] : AT_FDCWD, name, CINCH_ACCESS_STAT, 0, false);
+		/* A stat is kept only for a directory (its mode in the caller's
+		 * buffer): what an image must create; files are copied for being
+		 * read, and most stats are of files. An access call has no mode. */
+		bool directory = false;
+		if (nr != nr_access && nr != nr_faccessat && nr != nr_faccessat2) {
+			const char *buf = nr == nr_statx ? (const char *)a[4] + STATX_MODE_OFFSET
+				       : (const char *)(nr == nr_newfstatat ? a[2] : a[1]) + STAT_MODE_OFFSET;
+			__u16 mode = 0;
+			if (bpf_probe_read_user(&mode, sizeof(mode), buf) || (mode & S_IFMT) != S_IFDIR)
+				return;
+			directory = true;
+		}
+		record_given(task, c->slot, at ? (long)a[0] : AT_FDCWD, name, CINCH_ACCESS_STAT, 0, directory);
 	} else if (nr == nr_bind) {
 		record_sockaddr(task, c->slot, CINCH_NET_BIND, a[0], (void *)a[1], a[2], error);
 	} else if (nr == nr_connect) {

@@ -289,6 +289,10 @@ enum cgroup_subsys_id {
 #define S_IFDIR 0040000
 #define EINPROGRESS 115
 #define AT_NULL 0
+/* st_mode in the user's struct stat (x86_64's layout: after st_dev, st_ino,
+ * st_nlink) and stx_mode in struct statx (the same on every architecture). */
+#define STAT_MODE_OFFSET 24
+#define STATX_MODE_OFFSET 28
 #define AT_BASE 7 /* auxv: where the program interpreter (ld.so) is mapped */
 #define AF_UNIX 1
 #define AF_INET 2

@@ -41,8 +41,10 @@ pub enum Access {
     Path,
     /// A lock was taken on it (flock, or an fcntl set-lock command).
     Lock,
-    /// Looked up by name without being opened (stat, access), successfully:
-    /// it must exist, whatever is in it.
+    /// Looked up by name without being opened, successfully: a directory
+    /// found by stat, lstat, newfstatat or statx (a file's stat is not
+    /// kept), or any name found by access or faccessat. It must exist,
+    /// whatever is in it.
     Stat,
 }
 
