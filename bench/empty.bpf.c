@@ -14,3 +14,4 @@ SEC("tp_btf/sys_exit") int cinch_sys_exit(void *ctx) { return 0; }
 SEC("tp_btf/sched_process_exec") int cinch_exec(void *ctx) { return 0; }
 SEC("tp_btf/sched_process_fork") int cinch_fork(void *ctx) { return 0; }
 SEC("tp_btf/sched_process_exit") int cinch_exit(void *ctx) { return 0; }
+SEC("tp_btf/signal_generate") int cinch_signal(void *ctx) { return 0; }

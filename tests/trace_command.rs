@@ -390,3 +390,30 @@ fn a_trace_says_whether_it_saw_the_workload_exit() {
         cinch().args(["generate", "seccomp", "--trace"]).arg(&output).arg("-o").arg(&profile).output().unwrap();
     assert!(output_text(&generated).contains("workload still running"), "{}", output_text(&generated));
 }
+
+/// A signal to a process of another user is the evidence for CAP_KILL (the
+/// kernel let it through on the capability); one to its own user's is not,
+/// nor the SIGCHLD the kernel sends back.
+#[test]
+fn a_signal_to_another_users_process_is_evidence_for_kill() {
+    if !require_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = "setpriv --reuid 65534 --regid 65534 --clear-groups sleep 30 & sleep 0.3; kill -HUP $!; \
+                  sleep 30 & kill $!; wait";
+    let (trace, _) = trace_command(dir.path(), "kill.json", &["sh", "-c", script]);
+    let seen: Vec<&str> = trace.signals_across_users.iter().map(String::as_str).collect();
+    assert_eq!(seen, ["SIGHUP from uid 0 to uid 65534"], "{trace:#?}");
+    let profile = dir.path().join("kill.apparmor");
+    let out = cinch()
+        .args(["generate", "apparmor", "--trace"])
+        .arg(dir.path().join("kill.json"))
+        .arg("-o")
+        .arg(&profile)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(output_text(&out).contains("capability kill: the workload sent SIGHUP from uid 0 to uid 65534"));
+    assert!(std::fs::read_to_string(&profile).unwrap().contains("capability kill,"));
+}

@@ -44,6 +44,7 @@
 #include "exec.bpf.h"
 #include "calls.bpf.h"
 #include "refusals.bpf.h"
+#include "signals.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -106,6 +107,16 @@ int BPF_PROG(cinch_exec, struct task_struct *task, int old_pid, struct linux_bin
 		bool in_place = became_workload(task, slot);
 		record_exec(task, bprm, slot, in_place);
 	}
+	return 0;
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(cinch_signal, int sig, struct kernel_siginfo *info, struct task_struct *target, int group, int result)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 slot = 0;
+	if (task_slot(task, &slot))
+		record_signal(task, target, info, sig, slot);
 	return 0;
 }
 

@@ -181,6 +181,10 @@ struct cinch_net_fact {
  * the count is in the refusals map. */
 #define CINCH_FACT_REFUSED 6
 
+/* A signal the target sent to a process of another user (CAP_KILL): a
+ * struct cinch_fact with nr = the signal, args = [sender's euid, receiver's uid]. */
+#define CINCH_FACT_KILL 7
+
 /* Key of the refusals map (value: a __u64 count). */
 struct cinch_refusal {
 	__u32 slot;

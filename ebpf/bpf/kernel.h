@@ -137,6 +137,9 @@ struct group_info {
 };
 
 struct cred {
+	kuid_t uid;
+	kuid_t suid;
+	kuid_t euid;
 	kuid_t fsuid;
 	kgid_t fsgid;
 	struct group_info *group_info;
@@ -253,6 +256,14 @@ struct task_struct {
 	struct task_struct *group_leader;
 	struct pid *thread_pid;
 	const struct cred *cred;
+	const struct cred *real_cred;
+};
+
+/* The fields sit in an anonymous struct in the kernel's; CO-RE finds them there. */
+struct kernel_siginfo {
+	int si_signo;
+	int si_errno;
+	int si_code;
 };
 
 #pragma clang attribute pop

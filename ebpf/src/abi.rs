@@ -40,6 +40,7 @@ constants! {
     FACT_EXEC: u32 = 4;
     FACT_NET: u32 = 5;
     FACT_REFUSED: u32 = 6;
+    FACT_KILL: u32 = 7;
     MAX_REFUSALS: u32 = 4096;
     COMM: usize = 16;
 

@@ -31,6 +31,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("cinch_sys_enter", "sys_enter"),
     ("cinch_sys_exit", "sys_exit"),
     ("cinch_exec", "sched_process_exec"),
+    ("cinch_signal", "signal_generate"),
 ];
 
 /// The architecture the object is compiled for (`-D__TARGET_ARCH_x86` in
@@ -197,6 +198,8 @@ pub struct Tracer {
     /// Argument facts received so far: (slot, syscall number, raw argument values).
     arg_facts: BTreeSet<(u32, u32, [u64; 3])>,
     raw_numbers: BTreeSet<(u32, u32)>,
+    /// (slot, signal, sender's euid, receiver's uid) of signals across users.
+    kill_facts: BTreeSet<(u32, u32, u64, u64)>,
     /// Files and executions, as the kernel sent them (each once, or again
     /// after an eviction from its first-seen set: a set drops the repeat).
     path_facts: BTreeSet<abi::PathFact>,
@@ -290,6 +293,7 @@ impl Tracer {
             slot: 0,
             arg_facts: BTreeSet::new(),
             raw_numbers: BTreeSet::new(),
+            kill_facts: BTreeSet::new(),
             path_facts: BTreeSet::new(),
             net_facts: BTreeSet::new(),
             followed: 0,
@@ -375,6 +379,10 @@ impl Tracer {
                 }
                 abi::FACT_RAW_NR => {
                     insert_bounded(&mut self.raw_numbers, (fact.slot, fact.nr), self.max_facts, &mut self.dropped);
+                }
+                abi::FACT_KILL => {
+                    let fact = (fact.slot, fact.nr, fact.args[0], fact.args[1]);
+                    insert_bounded(&mut self.kill_facts, fact, self.max_facts, &mut self.dropped);
                 }
 
                 _ => {}
@@ -490,6 +498,9 @@ impl Tracer {
         trace.setup_recorded = true;
         let slot = self.slot;
         trace.unknown_syscall_numbers.extend(self.raw_numbers.iter().filter(|(s, _)| *s == slot).map(|(_, nr)| *nr));
+        for (_, signal, from, to) in self.kill_facts.iter().filter(|(s, ..)| *s == slot) {
+            trace.add_signal_across_users(*signal, *from, *to);
+        }
         for (_, nr, values) in self.arg_facts.iter().filter(|(s, _, _)| *s == slot) {
             let Some(name) = self.arch.syscall_name(*nr) else { continue };
             let Some(arg_names) = recorded_args(name) else { continue };

@@ -90,6 +90,7 @@ pub fn merge(traces: &[(String, Trace)]) -> Result<Trace, MergeError> {
             entry.truncated |= usage.truncated;
             entry.runs = Some(entry.runs.unwrap_or(0) + weight(usage.runs));
         }
+        out.signals_across_users.extend(trace.signals_across_users.iter().cloned());
         for (path, usage) in &trace.executions {
             let entry = out.executions.entry(path.clone()).or_default();
             entry.argv0.extend(usage.argv0.iter().cloned());

@@ -494,6 +494,12 @@ pub fn capabilities(trace: &Trace) -> (BTreeSet<&'static str>, Vec<Note>) {
             .into(),
         );
     }
+    // Signals to another user's processes: the kernel let them through on CAP_KILL.
+    if !trace.signals_across_users.is_empty() {
+        caps.insert("kill");
+        let shown: Vec<&str> = trace.signals_across_users.iter().take(3).map(String::as_str).collect();
+        notes.push(format!("capability kill: the workload sent {}", shown.join(", ")).into());
+    }
     let low_port = trace.network.iter().any(|e| {
         matches!(e.op, NetOp::Bind | NetOp::Listen)
             && e.error.is_none()

@@ -67,6 +67,10 @@ pub struct Trace {
     /// Attempts that failed, by path, with their errno.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub failed_files: BTreeMap<String, FailedUse>,
+    /// Signals the target sent to processes of another user, which the
+    /// kernel let through on CAP_KILL: `SIGHUP from uid 0 to uid 33`.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub signals_across_users: BTreeSet<String>,
     /// Programs executed, by path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub executions: BTreeMap<String, ExecUse>,
@@ -196,9 +200,15 @@ impl Trace {
             unknown_syscall_numbers: BTreeSet::new(),
             files: BTreeMap::new(),
             failed_files: BTreeMap::new(),
+            signals_across_users: BTreeSet::new(),
             executions: BTreeMap::new(),
             network: Vec::new(),
         }
+    }
+
+    /// Adds a signal the tracer saw sent to a process of another user.
+    pub fn add_signal_across_users(&mut self, signal: u32, from_euid: u64, to_uid: u64) {
+        self.signals_across_users.insert(format!("{} from uid {from_euid} to uid {to_uid}", signal_name(signal)));
     }
 
     /// Whether the workload itself made `syscall` (not only the container
@@ -496,5 +506,46 @@ mod tests {
         let text = sample().to_json().replace("\"processes\"", "\"procs\"");
         let err = Trace::from_json(&text).unwrap_err();
         assert!(err.to_string().contains("procs"), "{err}");
+    }
+}
+
+/// A signal's name (`SIGHUP`), or its number for a real-time one (`signal 34`).
+fn signal_name(signal: u32) -> String {
+    const NAMES: [&str; 31] = [
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    match signal.checked_sub(1).and_then(|i| NAMES.get(i as usize)) {
+        Some(name) => name.to_string(),
+        None => format!("signal {signal}"),
     }
 }
