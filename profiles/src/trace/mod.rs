@@ -416,6 +416,47 @@ pub(crate) fn is_false(value: &bool) -> bool {
     !*value
 }
 
+/// A signal's name (`SIGHUP`), or its number for a real-time one (`signal 34`).
+fn signal_name(signal: u32) -> String {
+    const NAMES: [&str; 31] = [
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    match signal.checked_sub(1).and_then(|i| NAMES.get(i as usize)) {
+        Some(name) => name.to_string(),
+        None => format!("signal {signal}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -506,46 +547,5 @@ mod tests {
         let text = sample().to_json().replace("\"processes\"", "\"procs\"");
         let err = Trace::from_json(&text).unwrap_err();
         assert!(err.to_string().contains("procs"), "{err}");
-    }
-}
-
-/// A signal's name (`SIGHUP`), or its number for a real-time one (`signal 34`).
-fn signal_name(signal: u32) -> String {
-    const NAMES: [&str; 31] = [
-        "SIGHUP",
-        "SIGINT",
-        "SIGQUIT",
-        "SIGILL",
-        "SIGTRAP",
-        "SIGABRT",
-        "SIGBUS",
-        "SIGFPE",
-        "SIGKILL",
-        "SIGUSR1",
-        "SIGSEGV",
-        "SIGUSR2",
-        "SIGPIPE",
-        "SIGALRM",
-        "SIGTERM",
-        "SIGSTKFLT",
-        "SIGCHLD",
-        "SIGCONT",
-        "SIGSTOP",
-        "SIGTSTP",
-        "SIGTTIN",
-        "SIGTTOU",
-        "SIGURG",
-        "SIGXCPU",
-        "SIGXFSZ",
-        "SIGVTALRM",
-        "SIGPROF",
-        "SIGWINCH",
-        "SIGIO",
-        "SIGPWR",
-        "SIGSYS",
-    ];
-    match signal.checked_sub(1).and_then(|i| NAMES.get(i as usize)) {
-        Some(name) => name.to_string(),
-        None => format!("signal {signal}"),
     }
 }
