@@ -308,10 +308,12 @@ fn owned_trees(trace: &Trace) -> Vec<Vec<u8>> {
 }
 
 /// The rule for a made file whose name holds a run of digits, each run a
-/// `*` (`/tmp/temp-*.rdb`); None when the name has none.
+/// `*` (`/tmp/temp-*.rdb`); None when the name has none, or is all digits.
 fn numbered(bytes: &[u8]) -> Option<String> {
     let (dir, name) = (path::parent(bytes), path::file_name(bytes));
-    if !name.iter().any(u8::is_ascii_digit) || name.iter().all(u8::is_ascii_digit) && name.len() < 2 {
+    // Digits and something else: the rest anchors the rule (a name of
+    // digits alone would become `DIR/*`, which the threshold decides).
+    if !name.iter().any(u8::is_ascii_digit) || name.iter().all(u8::is_ascii_digit) {
         return None;
     }
     let mut parts: Vec<Part> = vec![Part::Literal(path::without_trailing_slash(dir)), Part::Literal(b"/")];
