@@ -128,6 +128,69 @@ fn directories_looked_up_and_names_given_are_recorded() {
     assert!(file.names.contains(&format!("{r}/alias")), "the name cat opened it by: {file:?}");
 }
 
+/// Root changing the mode of a file it does not own (by name, as chmod(1)
+/// does, and by fd) needed CAP_FOWNER; writing a file, or making a name in a
+/// directory, whose mode gives it no permission needed CAP_DAC_OVERRIDE (the
+/// mkdir checked in user space, the create in the kernel); its own files and
+/// directories needed neither. The
+/// trace says which file needed what, and the AppArmor profile gets the
+/// capabilities with notes naming them.
+#[test]
+fn capabilities_past_ownership_and_mode_are_recorded() {
+    if !require_root() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    for name in ["theirs", "theirs-by-fd", "locked", "mine"] {
+        std::fs::write(root.join(name), b"x").unwrap();
+    }
+    let nobody = |name: &str, mode: u32| {
+        let path = root.join(name);
+        std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+    };
+    nobody("theirs", 0o644);
+    nobody("theirs-by-fd", 0o644);
+    nobody("locked", 0o600);
+    std::fs::create_dir(root.join("their-dir")).unwrap();
+    nobody("their-dir", 0o755);
+    let output = root.join("trace.json");
+    let r = root.display();
+    let script = format!(
+        "chmod 600 {r}/theirs && chmod 600 {r}/mine && echo y >> {r}/locked && \
+         perl -e 'open(my $f, \"<\", \"{r}/theirs-by-fd\") or die; chmod(0600, $f) or die' && \
+         mkdir {r}/their-dir/made && echo z > {r}/their-dir/written && mkdir {r}/my-dir"
+    );
+    let tracing = Tracing::start(&["-o", output.to_str().unwrap(), "--", "sh", "-c", &script]);
+    let (code, stderr) = tracing.finish();
+    assert_eq!(code, 0, "{stderr}");
+    let trace = read_trace(&output);
+    let needed = |name: &str| {
+        let file = trace.files.get(&format!("{r}/{name}")).unwrap_or_else(|| panic!("{name} not in the trace"));
+        file.capabilities.iter().cloned().collect::<Vec<_>>()
+    };
+    assert_eq!(needed("theirs"), ["fowner"], "chmod by name of nobody's file");
+    assert_eq!(needed("theirs-by-fd"), ["fowner"], "fchmod of nobody's file");
+    assert_eq!(needed("locked"), ["dac_override"], "appending to nobody's 0600 file");
+    assert_eq!(needed("mine"), Vec::<String>::new(), "chmod of root's own file");
+    assert_eq!(needed("their-dir/made"), ["dac_override"], "mkdir in nobody's 0755 directory");
+    assert_eq!(needed("their-dir/written"), ["dac_override"], "a file created in nobody's 0755 directory");
+    assert_eq!(needed("my-dir"), Vec::<String>::new(), "mkdir in root's own directory");
+    let profile_path = root.join("profile");
+    let out =
+        cinch().args(["generate", "apparmor", "--trace"]).arg(&output).arg("-o").arg(&profile_path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let profile = std::fs::read_to_string(&profile_path).unwrap();
+    for rule in ["capability fowner,", "capability dac_override,"] {
+        assert!(profile.contains(rule), "{rule} missing:\n{profile}");
+    }
+    let notes = String::from_utf8_lossy(&out.stderr);
+    assert!(notes.contains("capability fowner: the workload changed the mode of"), "{notes}");
+    let shown = cinch().arg("show").arg(&output).output().unwrap();
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("[needed fowner]"));
+}
+
 #[test]
 fn sockets_bound_listened_on_and_connected_to() {
     if !require_root() {

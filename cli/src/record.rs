@@ -151,6 +151,9 @@ pub fn record(args: &TargetArgs, destination: &Path) -> Result<Recorded> {
         start_command(&args.command)?
     };
     tracer.limit_facts(args.max_facts);
+    if let Some(note) = tracer.kernel_note() {
+        eprintln!("cinch: note: {note}");
+    }
 
     // Printed once everything is attached: scripts wait for this line. One
     // write, so the traced command's own stderr cannot split it.

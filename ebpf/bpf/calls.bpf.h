@@ -27,7 +27,7 @@ static __always_inline bool is_stat_call(long id)
 static __always_inline bool is_pending_call(long id)
 {
 	return id == nr_open || id == nr_openat || id == nr_openat2 || id == nr_creat || id == nr_execve ||
-	       id == nr_execveat || id == nr_chmod || id == nr_fchmodat || id == nr_fchmodat2 ||
+	       id == nr_execveat || id == nr_fchmod || id == nr_chmod || id == nr_fchmodat || id == nr_fchmodat2 ||
 	       id == nr_chown || id == nr_lchown || id == nr_fchownat || id == nr_truncate ||
 	       id == nr_unlink || id == nr_unlinkat || id == nr_rmdir || id == nr_rename ||
 	       id == nr_renameat || id == nr_renameat2 || id == nr_link || id == nr_linkat ||
@@ -46,9 +46,8 @@ static __always_inline void calls_sys_enter(struct task_struct *task, struct pt_
 				    CINCH_ACCESS_MMAP_EXEC, CINCH_FACT_FILE, 0, 0);
 		return;
 	}
-	if (id == nr_getdents || id == nr_getdents64 || id == nr_fchmod || id == nr_fchown || id == nr_ftruncate) {
-		__u32 access = id == nr_fchmod ? CINCH_ACCESS_CHMOD
-			       : id == nr_fchown ? CINCH_ACCESS_CHOWN
+	if (id == nr_getdents || id == nr_getdents64 || id == nr_fchown || id == nr_ftruncate) {
+		__u32 access = id == nr_fchown ? CINCH_ACCESS_CHOWN
 			       : id == nr_ftruncate ? CINCH_ACCESS_TRUNCATE
 						    : CINCH_ACCESS_LIST;
 		record_file(task, slot, file_of_fd(task, (long)(int)PT_REGS_PARM1_CORE_SYSCALL(regs)), access,
@@ -85,7 +84,7 @@ static __always_inline void calls_sys_enter(struct task_struct *task, struct pt_
 		bpf_probe_read_user(&flags, sizeof(flags), (void *)call.args[2]);
 		call.args[2] = flags;
 	}
-	struct pending_call *p = bpf_task_storage_get(&pending_calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct pending_call *p = task_map_get_or_create(&pending_calls, task);
 	if (!p) {
 		stat_add(CINCH_STAT_LOST, 1); /* no memory for the thread's storage */
 		return;
@@ -100,47 +99,57 @@ static __always_inline void calls_sys_enter(struct task_struct *task, struct pt_
 static __always_inline void named(struct task_struct *task, struct pending_call *c, long ret)
 {
 	__s32 error = ret < 0 ? (__s32)-ret : 0;
+	/* A success by name: user space checks what it needed (CINCH_PATH_UNCHECKED). */
+	__u32 check = error ? 0 : CINCH_PATH_UNCHECKED;
 	__s64 nr = c->nr;
 	__u64 *a = c->args;
 	if (nr == nr_execve) {
 		if (error) /* success is recorded by files_exec */
-			record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_EXEC, error, false);
+			record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_EXEC, error, 0);
 	} else if (nr == nr_execveat) {
 		if (error)
-			record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_EXEC, error, false);
+			record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_EXEC, error, 0);
+	} else if (nr == nr_fchmod) {
+		/* Kept to sys_exit: a refused fchmod needed no capability. */
+		struct file *file = file_of_fd(task, (long)(int)a[0]);
+		record_file(task, c->slot, file, CINCH_ACCESS_CHMOD, CINCH_FACT_FILE,
+			    error ? 0 : fowner_needed(task, file), 0);
 	} else if (nr == nr_chmod) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CHMOD, error, false);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CHMOD, error, check);
 	} else if (nr == nr_fchmodat || nr == nr_fchmodat2) {
-		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CHMOD, error, false);
+		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CHMOD, error, check);
 	} else if (nr == nr_chown || nr == nr_lchown) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CHOWN, error, false);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CHOWN, error, 0);
 	} else if (nr == nr_fchownat) {
-		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CHOWN, error, false);
+		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CHOWN, error, 0);
 	} else if (nr == nr_truncate) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_TRUNCATE, error, false);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_TRUNCATE, error, check);
 	} else if (nr == nr_unlink || nr == nr_rmdir) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_DELETE, error, nr == nr_rmdir);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_DELETE, error,
+			     check | (nr == nr_rmdir ? CINCH_PATH_DIRECTORY : 0));
 	} else if (nr == nr_unlinkat) {
 		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_DELETE, error,
-			     ((int)a[2] & AT_REMOVEDIR) != 0);
+			     check | (((int)a[2] & AT_REMOVEDIR) ? CINCH_PATH_DIRECTORY : 0));
 	} else if (nr == nr_rename) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_RENAME, error, false);
-		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_CREATE, error, false);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_RENAME, error, check);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_CREATE, error, check);
 	} else if (nr == nr_renameat || nr == nr_renameat2) {
-		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_RENAME, error, false);
-		record_given(task, c->slot, a[2], (void *)a[3], CINCH_ACCESS_CREATE, error, false);
+		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_RENAME, error, check);
+		record_given(task, c->slot, a[2], (void *)a[3], CINCH_ACCESS_CREATE, error, check);
 	} else if (nr == nr_link) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_LINK, error, false);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_LINK, error, check);
 	} else if (nr == nr_linkat) {
-		record_given(task, c->slot, a[2], (void *)a[3], CINCH_ACCESS_LINK, error, false);
+		record_given(task, c->slot, a[2], (void *)a[3], CINCH_ACCESS_LINK, error, check);
 	} else if (nr == nr_symlink) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_CREATE, error, false);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[1], CINCH_ACCESS_CREATE, error, check);
 	} else if (nr == nr_symlinkat) {
-		record_given(task, c->slot, a[1], (void *)a[2], CINCH_ACCESS_CREATE, error, false);
+		record_given(task, c->slot, a[1], (void *)a[2], CINCH_ACCESS_CREATE, error, check);
 	} else if (nr == nr_mkdir || nr == nr_mknod) {
-		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CREATE, error, nr == nr_mkdir);
+		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CREATE, error,
+			     check | (nr == nr_mkdir ? CINCH_PATH_DIRECTORY : 0));
 	} else if (nr == nr_mkdirat || nr == nr_mknodat) {
-		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CREATE, error, nr == nr_mkdirat);
+		record_given(task, c->slot, a[0], (void *)a[1], CINCH_ACCESS_CREATE, error,
+			     check | (nr == nr_mkdirat ? CINCH_PATH_DIRECTORY : 0));
 	} else if (is_stat_call(nr)) {
 		/* Only what was there: a directory or file the workload checks for
 		 * must be in an image; a failed probe says nothing it needs. An
@@ -162,7 +171,7 @@ static __always_inline void named(struct task_struct *task, struct pending_call 
 				return;
 			directory = true;
 		}
-		record_given(task, c->slot, at ? (long)a[0] : AT_FDCWD, name, CINCH_ACCESS_STAT, 0, directory);
+		record_given(task, c->slot, at ? (long)a[0] : AT_FDCWD, name, CINCH_ACCESS_STAT, 0, directory ? CINCH_PATH_DIRECTORY : 0);
 	} else if (nr == nr_bind) {
 		record_sockaddr(task, c->slot, CINCH_NET_BIND, a[0], (void *)a[1], a[2], error);
 	} else if (nr == nr_connect) {

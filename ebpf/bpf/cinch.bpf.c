@@ -27,12 +27,15 @@
  *   files.bpf.h     file facts; net.bpf.h socket facts; exec.bpf.h executions
  *   calls.bpf.h     which calls on files and sockets are recorded, and how
  *   refusals.bpf.h  calls the seccomp filter refused (cinch watch)
+ *   signals.bpf.h   signals to another user's processes (CAP_KILL)
+ *   compat.bpf.h    the features older kernels lack, behind macros (two objects)
  */
 #include "kernel.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "cinch.h"
+#include "compat.bpf.h"
 #include "config.bpf.h"
 #include "output.bpf.h"
 #include "task.bpf.h"
@@ -51,10 +54,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("tp_btf/sys_enter")
 int BPF_PROG(cinch_sys_enter, struct pt_regs *regs, long id)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	__u32 slot = 0;
 
-	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, 0);
+	__u32 *known = task_map_get(&known_targets, task);
 	bool settled = known && id != nr_unshare && id != nr_setns;
 	bool workload;
 	if (settled && *known) {
@@ -93,7 +96,7 @@ int BPF_PROG(cinch_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(cinch_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	calls_sys_exit(task, ret);
 	refusals_sys_exit(task, regs, ret);
 	return 0;
@@ -113,7 +116,7 @@ int BPF_PROG(cinch_exec, struct task_struct *task, int old_pid, struct linux_bin
 SEC("tp_btf/signal_generate")
 int BPF_PROG(cinch_signal, int sig, struct kernel_siginfo *info, struct task_struct *target, int group, int result)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	__u32 slot = 0;
 	if (task_slot(task, &slot))
 		record_signal(task, target, info, sig, slot);
@@ -163,6 +166,12 @@ int BPF_PROG(cinch_exit, struct task_struct *task)
 {
 	/* A thread that dies inside a syscall never reaches its sys_exit. */
 	drop_pending_call(task);
+#ifdef CINCH_COMPAT
+	/* Task storage goes with the task; these hash entries must be dropped. */
+	task_map_delete(&known_targets, task);
+	task_map_delete(&pending_calls, task);
+	task_map_delete(&entered_calls, task);
+#endif
 	if (cfg_mode != CINCH_MODE_PIDTREE)
 		return 0;
 	/* Forget a thread group only once its last thread is gone, so a reused

@@ -109,9 +109,10 @@
  * this program in place of its own (`exec "$@"` in an entrypoint script). */
 #define CINCH_PATH_IN_PLACE (1u << 5)
 /* FILE, a successful open: by the file's owner, group and mode, the opener's
- * fsuid, fsgid and groups had no permission for it, so the open needed
- * CAP_DAC_OVERRIDE (writing), or CAP_DAC_READ_SEARCH (reading only). ACLs
- * are not read. */
+ * fsuid, fsgid and groups had no permission for it (or, for a file the open
+ * created, for writing in its directory), so the open needed
+ * CAP_DAC_OVERRIDE (writing), or CAP_DAC_READ_SEARCH (reading or searching
+ * only). ACLs are not read. */
 #define CINCH_PATH_DAC_OVERRIDE (1u << 6)
 #define CINCH_PATH_DAC_READ_SEARCH (1u << 7)
 /* FILE, a successful open: strings are [path, name as given], the absolute
@@ -123,6 +124,17 @@
 /* EXEC: the program was a script: the last string is the script's name as
  * given, and the executable is the interpreter its #! line named. */
 #define CINCH_PATH_SCRIPT (1u << 9)
+/* FILE, a successful chmod: the caller's fsuid is not the file's owner, so
+ * the change needed CAP_FOWNER. Set by the kernel side for fchmod, whose
+ * inode is at hand. */
+#define CINCH_PATH_FOWNER (1u << 10)
+/* FILE, a successful call by name (CINCH_PATH_UNRESOLVED): the kernel side
+ * has no inode to compare the caller with, so user space does, on the file
+ * the name gives in the caller's root, with the header's fsuid and fsgid:
+ * chmod, the file's owner (CINCH_PATH_FOWNER); truncate, the file's mode;
+ * a name made, removed or renamed, its directory's mode (the capabilities
+ * of CINCH_PATH_DAC_OVERRIDE). */
+#define CINCH_PATH_UNCHECKED (1u << 11)
 /* Supplementary groups compared at most (more are not read). */
 #define CINCH_MAX_GROUPS 32
 
@@ -151,10 +163,14 @@ struct cinch_path_fact {
 	__u32 fs_magic; /* superblock magic of the file's filesystem (0: unknown) */
 	__u32 ns_tgid;  /* process and thread id as the target's pid namespace sees them */
 	__u32 ns_tid;
+	__u32 tgid;     /* the process as the host sees it (user space reads its /proc/PID/root) */
+	__u32 fsuid;    /* the caller's filesystem uid and gid, as the host sees them */
+	__u32 fsgid;
+	__u32 pad;
 	__u16 len[4];
 	char data[CINCH_PATH_DATA];
 };
-#define CINCH_PATH_FACT_HEADER 40
+#define CINCH_PATH_FACT_HEADER 56
 
 /* cinch_net_fact.op */
 #define CINCH_NET_BIND 1

@@ -14,6 +14,7 @@
 #include "pending.bpf.h"
 #include "files.bpf.h"
 
+#ifndef CINCH_COMPAT
 struct found_file {
 	__u64 file;
 };
@@ -23,6 +24,7 @@ static long vma_file(struct task_struct *task, struct vm_area_struct *vma, struc
 	found->file = (__u64)BPF_CORE_READ(vma, vm_file);
 	return 0;
 }
+#endif
 
 /* The program interpreter (ld.so) the kernel mapped for the new image, found
  * from AT_BASE in the saved auxiliary vector; 0 for a static program. */
@@ -43,9 +45,25 @@ static __always_inline struct file *interpreter_of(struct task_struct *task)
 	}
 	if (!base)
 		return 0;
+#ifndef CINCH_COMPAT
 	struct found_file found = {};
 	bpf_find_vma(task, base, vma_file, &found, 0);
 	return (struct file *)found.file;
+#else
+	/* No bpf_find_vma: the vma list, in address order; a fresh image has
+	 * a handful of mappings below the loader's. Kernels from 6.1 on keep
+	 * vmas in a maple tree instead (and have bpf_find_vma: this object
+	 * runs there only when forced, without this fact). */
+	if (!bpf_core_field_exists(mm->mmap))
+		return 0;
+	struct vm_area_struct *vma = BPF_CORE_READ(mm, mmap);
+	for (int i = 0; i < 64 && vma; i++) {
+		if (BPF_CORE_READ(vma, vm_start) <= base && base < BPF_CORE_READ(vma, vm_end))
+			return BPF_CORE_READ(vma, vm_file);
+		vma = BPF_CORE_READ(vma, vm_next);
+	}
+	return 0;
+#endif
 }
 
 /* A target task executed a program; `in_place`: it had exec'd before while

@@ -21,6 +21,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "cinch.h"
+#include "compat.bpf.h"
 #include "output.bpf.h"
 #include "task.bpf.h"
 #include "target.bpf.h"
@@ -86,6 +87,10 @@ static __always_inline struct cinch_path_fact *new_path_fact(struct task_struct 
 	fact->fs_magic = 0;
 	fact->ns_tgid = ns_pid_of(BPF_CORE_READ(task, group_leader));
 	fact->ns_tid = ns_pid_of(task);
+	fact->tgid = BPF_CORE_READ(task, tgid);
+	fact->fsuid = BPF_CORE_READ(task, cred, fsuid.val);
+	fact->fsgid = BPF_CORE_READ(task, cred, fsgid.val);
+	fact->pad = 0;
 	fact->len[0] = fact->len[1] = fact->len[2] = fact->len[3] = 0;
 	return fact;
 }
@@ -186,24 +191,26 @@ static __always_inline void record_path(struct task_struct *task, __u32 slot, st
 	send_path_fact(fact, used, kind == CINCH_FACT_FILE ? &key : 0);
 }
 
-static __always_inline __u64 hash_step(__u64 h, __u8 byte)
-{
-	return (h ^ byte) * 0x100000001b3ULL;
-}
-
-static long hash_byte(__u64 index, void *unused)
+/* One step of hash_data: the next 8 bytes (fewer at the end, the rest
+ * masked off), so that a name of CINCH_PATH_MAX takes CINCH_PATH_MAX / 8
+ * steps (an older verifier's loop budget; see compat.bpf.h). */
+CINCH_LOOP_FN(hash_word)
 {
 	__u32 zero = 0;
 	struct cinch_path_fact *fact = bpf_map_lookup_elem(&path_scratch, &zero);
 	struct hash_state *h = bpf_map_lookup_elem(&hash_scratch, &zero);
 	if (!fact || !h || h->at >= h->end)
 		return 1;
-	h->hash = hash_step(h->hash, fact->data[h->at & DATA_MASK]);
-	h->at++;
+	__u64 word = *(__u64 *)&fact->data[h->at & (DATA_MASK & ~7)];
+	__u32 rest = h->end - h->at;
+	if (rest < 8)
+		word &= (1ULL << (rest * 8)) - 1;
+	h->hash = (h->hash ^ word) * 0x100000001b3ULL;
+	h->at += 8;
 	return 0;
 }
 
-/* FNV-1a of the first `len` bytes of the fact's data. */
+/* An FNV-1a-like hash of the first `len` bytes of the fact's data, a word at a time. */
 static __always_inline __u64 hash_data(__u32 len)
 {
 	__u32 zero = 0;
@@ -213,14 +220,15 @@ static __always_inline __u64 hash_data(__u32 len)
 	h->at = 0;
 	h->end = len;
 	h->hash = 0xcbf29ce484222325ULL;
-	bpf_loop(CINCH_PATH_MAX, hash_byte, 0, 0);
+	cinch_loop(CINCH_PATH_MAX / 8, hash_word);
 	return h->hash;
 }
 
 /* Records a name given to a call that leaves no open file to walk:
- * [directory it is relative to, resolved; the name as given]. */
+ * [directory it is relative to, resolved; the name as given]. `flags`:
+ * CINCH_PATH_DIRECTORY and CINCH_PATH_UNCHECKED are passed on. */
 static __always_inline void record_given(struct task_struct *task, __u32 slot, long dirfd,
-					 const void *given, __u32 access, __s32 error, bool directory)
+					 const void *given, __u32 access, __s32 error, __u32 flags)
 {
 	struct cinch_path_fact *fact = new_path_fact(task, CINCH_FACT_FILE, slot, access, error);
 	if (!fact)
@@ -266,8 +274,7 @@ static __always_inline void record_given(struct task_struct *task, __u32 slot, l
 	used = 0;
 	fact->len[0] = append_walk(fact, &used, task, dentry, vfsmnt);
 	fact->len[1] = append_user_str(fact, &used, given, CINCH_PATH_TRUNCATED);
-	if (directory)
-		fact->flags |= CINCH_PATH_DIRECTORY;
+	fact->flags |= flags;
 	send_path_fact(fact, used, &key);
 }
 
@@ -293,7 +300,6 @@ static __always_inline __u32 open_access(__u64 flags)
 	return access;
 }
 
-/* An open returned: the file it opened, or the name it failed on. */
 static __always_inline bool in_groups(const struct cred *cred, __u32 gid)
 {
 	struct group_info *groups = BPF_CORE_READ(cred, group_info);
@@ -309,12 +315,36 @@ static __always_inline bool in_groups(const struct cred *cred, __u32 gid)
 	return false;
 }
 
-/* Whether opening `file` for `access` went past its mode bits (a capability
- * let it): CINCH_PATH_DAC_OVERRIDE, CINCH_PATH_DAC_READ_SEARCH or 0. */
+/* The permission bits (rwx, 0-7) `inode`'s owner, group and mode give the
+ * task's filesystem ids and groups. */
+static __always_inline unsigned int permitted(const struct cred *cred, struct inode *inode)
+{
+	unsigned int mode = BPF_CORE_READ(inode, i_mode);
+	__u32 uid = BPF_CORE_READ(inode, i_uid.val);
+	__u32 gid = BPF_CORE_READ(inode, i_gid.val);
+	if (BPF_CORE_READ(cred, fsuid.val) == uid)
+		return (mode >> 6) & 7;
+	if (BPF_CORE_READ(cred, fsgid.val) == gid || in_groups(cred, gid))
+		return (mode >> 3) & 7;
+	return mode & 7;
+}
+
+/* Whether opening `file` for `access` went past its mode bits, or, for a
+ * file the open created, its directory's (a capability let it):
+ * CINCH_PATH_DAC_OVERRIDE, CINCH_PATH_DAC_READ_SEARCH or 0. */
 static __always_inline __u32 dac_needed(struct task_struct *task, struct file *file, __u32 access)
 {
-	if (!file || (access & CINCH_ACCESS_CREATE))
-		return 0; /* a file it created: only the directory's permissions mattered */
+	if (!file)
+		return 0;
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	if (access & CINCH_ACCESS_CREATE) {
+		/* Made in its directory: writing and searching it. */
+		struct inode *dir = BPF_CORE_READ(file, f_path.dentry, d_parent, d_inode);
+		unsigned int perm = permitted(cred, dir);
+		if (!(perm & 2))
+			return CINCH_PATH_DAC_OVERRIDE;
+		return (perm & 1) ? 0 : CINCH_PATH_DAC_READ_SEARCH;
+	}
 	unsigned int want = 0;
 	if (access & (CINCH_ACCESS_READ | CINCH_ACCESS_LIST))
 		want |= 4;
@@ -322,23 +352,24 @@ static __always_inline __u32 dac_needed(struct task_struct *task, struct file *f
 		want |= 2;
 	if (!want)
 		return 0;
-	struct inode *inode = BPF_CORE_READ(file, f_path.dentry, d_inode);
-	unsigned int mode = BPF_CORE_READ(inode, i_mode);
-	__u32 uid = BPF_CORE_READ(inode, i_uid.val);
-	__u32 gid = BPF_CORE_READ(inode, i_gid.val);
-	const struct cred *cred = BPF_CORE_READ(task, cred);
-	unsigned int perm;
-	if (BPF_CORE_READ(cred, fsuid.val) == uid)
-		perm = (mode >> 6) & 7;
-	else if (BPF_CORE_READ(cred, fsgid.val) == gid || in_groups(cred, gid))
-		perm = (mode >> 3) & 7;
-	else
-		perm = mode & 7;
+	unsigned int perm = permitted(cred, BPF_CORE_READ(file, f_path.dentry, d_inode));
 	if (!(want & ~perm))
 		return 0;
 	return (want & 2) ? CINCH_PATH_DAC_OVERRIDE : CINCH_PATH_DAC_READ_SEARCH;
 }
 
+/* Whether changing `file`'s mode went past ownership: CINCH_PATH_FOWNER when
+ * the caller's fsuid is not the file's owner (the kernel let it on
+ * CAP_FOWNER), else 0. */
+static __always_inline __u32 fowner_needed(struct task_struct *task, struct file *file)
+{
+	if (!file)
+		return 0;
+	__u32 owner = BPF_CORE_READ(file, f_path.dentry, d_inode, i_uid.val);
+	return BPF_CORE_READ(task, cred, fsuid.val) == owner ? 0 : CINCH_PATH_FOWNER;
+}
+
+/* An open returned: the file it opened, or the name it failed on. */
 static __always_inline void opened(struct task_struct *task, struct pending_call *c, long ret)
 {
 	long dirfd = AT_FDCWD;
@@ -357,7 +388,7 @@ static __always_inline void opened(struct task_struct *task, struct pending_call
 	}
 	__u32 access = open_access(flags);
 	if (ret < 0) {
-		record_given(task, c->slot, dirfd, given, access, (__s32)-ret, false);
+		record_given(task, c->slot, dirfd, given, access, (__s32)-ret, 0);
 		return;
 	}
 	struct file *file = file_of_fd(task, ret);

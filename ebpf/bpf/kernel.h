@@ -51,6 +51,10 @@ enum {
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
+/* The registers of a syscall, per architecture (build-bpf.sh builds one
+ * object for each): what bpf_tracing.h's PT_REGS_*_CORE_SYSCALL read, and
+ * the syscall number, kept through the call (SYSCALL_NR). */
+#if defined(__TARGET_ARCH_x86)
 struct pt_regs {
 	unsigned long di;
 	unsigned long si;
@@ -58,8 +62,24 @@ struct pt_regs {
 	unsigned long r10;
 	unsigned long r8;
 	unsigned long r9;
-	unsigned long orig_ax; /* the syscall number, kept through the call */
+	unsigned long orig_ax;
 };
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+struct pt_regs {
+	__u64 orig_x0;
+	__s32 syscallno;
+};
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#else
+#error "build-bpf.sh builds for __TARGET_ARCH_x86 and __TARGET_ARCH_arm64"
+#endif
 
 typedef struct {
 	int counter;
@@ -189,13 +209,17 @@ struct fs_struct {
 };
 
 struct mm_struct {
+	struct vm_area_struct *mmap; /* before 6.1's maple tree (compat object only) */
 	struct file *exe_file;
 	unsigned long arg_start;
 	unsigned long saved_auxv[2]; /* AT_VECTOR_SIZE pairs; 2 here, read by index */
 };
 
 struct vm_area_struct {
+	unsigned long vm_start;
+	unsigned long vm_end;
 	struct file *vm_file;
+	struct vm_area_struct *vm_next; /* before 6.1's maple tree (compat object only) */
 };
 
 struct linux_binprm {
@@ -301,8 +325,13 @@ enum cgroup_subsys_id {
 #define EINPROGRESS 115
 #define AT_NULL 0
 /* st_mode in the user's struct stat (x86_64's layout: after st_dev, st_ino,
- * st_nlink) and stx_mode in struct statx (the same on every architecture). */
+ * st_nlink; arm64's generic one: after st_dev, st_ino) and stx_mode in
+ * struct statx (the same on every architecture). */
+#if defined(__TARGET_ARCH_x86)
 #define STAT_MODE_OFFSET 24
+#else
+#define STAT_MODE_OFFSET 16
+#endif
 #define STATX_MODE_OFFSET 28
 #define AT_BASE 7 /* auxv: where the program interpreter (ld.so) is mapped */
 #define AF_UNIX 1

@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "cinch.h"
+#include "compat.bpf.h"
 
 /* A walk in progress. Its state lives here, in a map, rather than on the
  * stack: the verifier then sees unknown values at each step of the loop
@@ -48,7 +49,7 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 
 /* One level of the walk: prepend the dentry's name, or cross a mount point.
  * Returns 1 to stop. */
-static long walk_step(__u64 index, void *unused)
+CINCH_LOOP_FN(walk_step)
 {
 	__u32 zero = 0;
 	struct walk_buf *w = bpf_map_lookup_elem(&walk_scratch, &zero);
@@ -134,9 +135,9 @@ static __always_inline __u32 append_walk(struct cinch_path_fact *fact, __u32 *us
 	w->flags = 0;
 	w->done = 0;
 	w->chrooted = task_chrooted(task);
-	bpf_loop(CINCH_PATH_DEPTH, walk_step, 0, 0);
+	cinch_loop(CINCH_WALK_DEPTH, walk_step);
 	if (!w->done)
-		w->flags |= CINCH_PATH_TRUNCATED; /* deeper than CINCH_PATH_DEPTH */
+		w->flags |= CINCH_PATH_TRUNCATED; /* deeper than CINCH_WALK_DEPTH */
 	fact->flags |= w->flags;
 
 	__u32 off = w->off;

@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "cinch.h"
+#include "compat.bpf.h"
 #include "output.bpf.h"
 
 /* A call whose outcome decides what is recorded, kept from sys_enter to
@@ -25,12 +26,7 @@ struct pending_call {
 
 /* One per thread, in the task itself (task-local storage): getting it is a
  * pointer lookup, not a hash-map update and delete per call. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct pending_call);
-} pending_calls SEC(".maps");
+CINCH_TASK_MAP(pending_calls, struct pending_call);
 
 /* Threads inside a pending call. sys_exit and process exit run for every
  * task on the machine: while this is zero they return without a lookup. */
@@ -41,7 +37,7 @@ static __always_inline bool take_pending_call(struct task_struct *task, struct p
 {
 	if (!pending_call_count)
 		return false;
-	struct pending_call *p = bpf_task_storage_get(&pending_calls, task, 0, 0);
+	struct pending_call *p = task_map_get(&pending_calls, task);
 	if (!p || !p->busy)
 		return false;
 	*out = *p;

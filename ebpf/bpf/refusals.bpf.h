@@ -20,6 +20,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "cinch.h"
+#include "compat.bpf.h"
 #include "config.bpf.h"
 #include "output.bpf.h"
 #include "task.bpf.h"
@@ -29,12 +30,7 @@
 #define CINCH_NOT_IN_CALL (-1)
 
 /* The call each traced thread is inside, or CINCH_NOT_IN_CALL. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __s64);
-} entered_calls SEC(".maps");
+CINCH_TASK_MAP(entered_calls, __s64);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -52,7 +48,7 @@ static __always_inline void refusals_sys_enter(struct task_struct *task, long nr
 {
 	if (!cfg_refusals)
 		return;
-	__s64 *entered = bpf_task_storage_get(&entered_calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__s64 *entered = task_map_get_or_create(&entered_calls, task);
 	if (entered)
 		*entered = nr;
 	else
@@ -99,13 +95,13 @@ static __always_inline void refusals_sys_exit(struct task_struct *task, struct p
 {
 	if (!cfg_refusals)
 		return;
-	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, 0);
+	__u32 *known = task_map_get(&known_targets, task);
 	if (!known || !*known)
 		return;
-	__s64 *entered = bpf_task_storage_get(&entered_calls, task, 0, 0);
+	__s64 *entered = task_map_get(&entered_calls, task);
 	if (!entered)
 		return; /* inside a call since before the tracer attached */
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	long nr = SYSCALL_NR(regs);
 	if (*entered == CINCH_NOT_IN_CALL && ret < 0 && ret >= -4095)
 		count_refusal(task, regs, nr, ret, (*known & CINCH_KNOWN_SLOT_MASK) - 1);
 	*entered = CINCH_NOT_IN_CALL;

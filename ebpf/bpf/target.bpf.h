@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "cinch.h"
+#include "compat.bpf.h"
 #include "config.bpf.h"
 #include "output.bpf.h"
 #include "task.bpf.h"
@@ -19,8 +20,23 @@
 /* Tasks that called unshare or setns and may come back in a mount namespace we
  * do not know yet. Checked only while non-zero so untraced tasks pay nothing. */
 __u64 pending_ns_switches = 0;
-/* Slots handed out so far; slot 0 is the target given at start. */
-__u32 slots_used = 1;
+/* Things only one CPU may take, each once: slot N (1..CINCH_MAX_SLOTS-1;
+ * slot 0 is the target given at start), and CINCH_MAX_SLOTS + N, the first
+ * filtered task of slot N. An insert with BPF_NOEXIST succeeds for one
+ * caller only: atomic on every kernel, where atomic fetch instructions
+ * (compare-and-swap, fetch-and-add with its result) need Linux 5.12. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * CINCH_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u8);
+} claims SEC(".maps");
+
+static __always_inline bool claim(__u32 what)
+{
+	__u8 one = 1;
+	return bpf_map_update_elem(&claims, &what, &one, BPF_NOEXIST) == 0;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -45,12 +61,7 @@ struct {
  * they stay true for the task's life: a followed thread group is forgotten
  * only when its last thread is gone, and a task leaves its mount namespace
  * only through unshare or setns, which drop the entry (see sys_enter). */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u32);
-} known_targets SEC(".maps");
+CINCH_TASK_MAP(known_targets, __u32);
 
 struct ns_switch {
 	__u32 from_mntns; /* the mount namespace it called from */
@@ -103,8 +114,14 @@ static __always_inline void read_cgroups(struct task_struct *task, char *v2, cha
  * which cgroups the creator was in (they name the container). */
 static __always_inline bool take_slot(struct task_struct *creator, __u32 inum, __u32 *slot)
 {
-	__u32 taken = __sync_fetch_and_add(&slots_used, 1);
-	if (taken >= CINCH_MAX_SLOTS) {
+	__u32 taken = 0;
+	for (__u32 i = 1; i < CINCH_MAX_SLOTS; i++) {
+		if (claim(i)) {
+			taken = i;
+			break;
+		}
+	}
+	if (!taken) {
 		stat_add(CINCH_STAT_NO_SLOT, 1);
 		return false;
 	}
@@ -124,8 +141,9 @@ static __always_inline bool take_slot(struct task_struct *creator, __u32 inum, _
 static __always_inline void note_filtered(struct task_struct *task, __u32 slot)
 {
 	struct cinch_slot *info = bpf_map_lookup_elem(&slot_info, &slot);
-	if (!info || info->filtered || __sync_val_compare_and_swap(&info->filtered, 0, 1) != 0)
+	if (!info || info->filtered || !claim(CINCH_MAX_SLOTS + slot))
 		return;
+	info->filtered = 1;
 	read_cgroups(task, info->filtered_cgroup, info->filtered_cgroup_v1);
 }
 
@@ -249,7 +267,7 @@ static __always_inline bool target_task(struct task_struct *task, struct pt_regs
 			*workload = false;
 		}
 		if (id == nr_unshare || id == nr_setns) {
-			bpf_task_storage_delete(&known_targets, task);
+			task_map_delete(&known_targets, task);
 			watch_ns_switch(task, regs, id, target, *slot);
 			return target && (cfg_mode != CINCH_MODE_NEW_CONTAINERS || under_seccomp_filter(task));
 		}
@@ -261,7 +279,7 @@ static __always_inline bool target_task(struct task_struct *task, struct pt_regs
 			note_filtered(task, *slot);
 		}
 	}
-	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u32 *known = task_map_get_or_create(&known_targets, task);
 	if (known)
 		*known = (*slot + 1) | (*workload ? CINCH_KNOWN_WORKLOAD : 0);
 	return true;
@@ -271,7 +289,7 @@ static __always_inline bool target_task(struct task_struct *task, struct pt_regs
  * whether it had exec'd before while traced (the exec is then in place). */
 static __always_inline bool became_workload(struct task_struct *task, __u32 slot)
 {
-	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u32 *known = task_map_get_or_create(&known_targets, task);
 	if (!known)
 		return false;
 	bool before = *known & CINCH_KNOWN_EXECED;
@@ -283,11 +301,11 @@ static __always_inline bool became_workload(struct task_struct *task, __u32 slot
  * its parent is (a process the runtime forks before the exec stays setup). */
 static __always_inline void inherit_workload(struct task_struct *parent, struct task_struct *child)
 {
-	__u32 *from = bpf_task_storage_get(&known_targets, parent, 0, 0);
+	__u32 *from = task_map_get(&known_targets, parent);
 	if (!from || !(*from & CINCH_KNOWN_WORKLOAD))
 		return;
 	__u32 value = *from;
-	__u32 *to = bpf_task_storage_get(&known_targets, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u32 *to = task_map_get_or_create(&known_targets, child);
 	if (to)
 		*to = value;
 }
@@ -304,7 +322,7 @@ static __always_inline void remember_not_target(struct task_struct *task, long i
 {
 	if (cfg_mode != CINCH_MODE_MNTNS || id == nr_unshare || id == nr_setns)
 		return;
-	__u32 *known = bpf_task_storage_get(&known_targets, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u32 *known = task_map_get_or_create(&known_targets, task);
 	if (known)
 		*known = 0;
 }

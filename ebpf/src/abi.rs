@@ -71,12 +71,14 @@ constants! {
     PATH_DAC_READ_SEARCH: u32 = 1 << 7;
     PATH_GIVEN: u32 = 1 << 8;
     PATH_SCRIPT: u32 = 1 << 9;
+    PATH_FOWNER: u32 = 1 << 10;
+    PATH_UNCHECKED: u32 = 1 << 11;
     MAX_GROUPS: u32 = 32;
     PATH_MAX: usize = 4096;
     PATH_DEPTH: usize = 1024;
     PATH_DATA: usize = 16384;
     /// Size of the fixed part of `struct cinch_path_fact`, before `data`.
-    PATH_FACT_HEADER: usize = 40;
+    PATH_FACT_HEADER: usize = 56;
 
     NET_BIND: u32 = 1;
     NET_LISTEN: u32 = 2;
@@ -206,6 +208,12 @@ pub struct PathFactHeader {
     pub fs_magic: u32,
     pub ns_tgid: u32,
     pub ns_tid: u32,
+    /// The process as the host sees it.
+    pub tgid: u32,
+    /// The caller's filesystem uid and gid, as the host sees them.
+    pub fsuid: u32,
+    pub fsgid: u32,
+    pub pad: u32,
     pub len: [u16; 4],
 }
 
@@ -309,6 +317,10 @@ mod tests {
             fs_magic: PROC_SUPER_MAGIC,
             ns_tgid: 7,
             ns_tid: 8,
+            tgid: 70,
+            fsuid: 0,
+            fsgid: 0,
+            pad: 0,
             len: [9, 4, 0, 7],
         };
         let fact = PathFact::from_bytes(&path_record(header, b"/bin/bashbash/bin/sh")).expect("decodes");
@@ -329,6 +341,10 @@ mod tests {
             fs_magic: 0,
             ns_tgid: 1,
             ns_tid: 1,
+            tgid: 1,
+            fsuid: 0,
+            fsgid: 0,
+            pad: 0,
             len: [4, 10, 0, 0],
         };
         assert_eq!(PathFact::from_bytes(&path_record(header, b"/tmpmissing")), None, "given is 7 of 10 bytes");

@@ -2,6 +2,7 @@
 //! a container: cgroup ids do not on every machine) and its command line.
 
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 
 /// The inode number of process `pid`'s mount namespace.
@@ -41,4 +42,40 @@ pub fn program_of(pid: u32) -> Option<(String, String)> {
         _ => exe,
     };
     Some((inside.to_string_lossy().into_owned(), comm))
+}
+
+/// Owner, group and mode (uid and gid as the host sees them) of the file
+/// `path` names inside process `pid`'s root, resolved as that process
+/// resolves it: symbolic links stay inside its root (`RESOLVE_IN_ROOT`).
+/// None once the process or the file is gone.
+pub fn stat_in_root_of(pid: u32, path: &[u8]) -> Option<(u32, u32, u32)> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let root = rustix::fs::open(
+        format!("/proc/{pid}/root"),
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let inside = path.strip_prefix(b"/").unwrap_or(path);
+    let inside: &[u8] = if inside.is_empty() { b"." } else { inside };
+    let file = rustix::fs::openat2(
+        &root,
+        std::ffi::OsStr::from_bytes(inside),
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::IN_ROOT,
+    )
+    .ok()?;
+    rustix::fs::fstat(&file).ok().map(|stat| (stat.st_uid, stat.st_gid, stat.st_mode))
+}
+
+/// The supplementary groups of process `pid` (the `Groups:` of its status),
+/// as the host sees them; empty once it is gone.
+pub fn groups_of(pid: u32) -> Vec<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Groups:"))
+        .map(|groups| groups.split_whitespace().filter_map(|g| g.parse().ok()).collect())
+        .unwrap_or_default()
 }

@@ -125,7 +125,7 @@ mod tests {
     fn run(argv: &str, syscalls: &[(&str, u64)], files: &[(&str, Access)], port: u16) -> Trace {
         let mut trace = Trace::new(
             Target::Command { argv: vec![argv.into()] },
-            Host { kernel: "6.1.0".into(), arch: Arch::X86_64 },
+            Host { kernel: "6.1.0".into(), arch: Arch::X86_64, kernel_lacks: vec![] },
         );
         for (name, count) in syscalls {
             trace.syscalls.insert((*name).into(), SyscallUse { count: *count, ..Default::default() });
@@ -193,7 +193,8 @@ mod tests {
     #[test]
     fn different_architectures_are_refused() {
         let a = run("/a", &[("read", 1)], &[], 1);
-        let mut b = Trace::new(a.target.clone(), Host { kernel: "6.1.0".into(), arch: Arch::Aarch64 });
+        let mut b =
+            Trace::new(a.target.clone(), Host { kernel: "6.1.0".into(), arch: Arch::Aarch64, kernel_lacks: vec![] });
         b.syscalls.insert("read".into(), SyscallUse { count: 1, ..Default::default() });
         let err = merge(&named(&[&a, &b])).unwrap_err();
         assert!(err.to_string().contains("t1.json is a trace of aarch64 but t0.json is of x86_64"), "{err}");

@@ -35,7 +35,10 @@ pub struct Service {
     /// Of the capabilities cinch infers from evidence (see [`INFERRED`]), those
     /// the service's AppArmor profile must have: nginx's master changes to
     /// www-data (setuid, setgid) and, as root, opens its www-data:adm 0640
-    /// logs (dac_override); the others run as their own user on their own files.
+    /// logs (dac_override); PostgreSQL's entrypoint, as root, makes its data
+    /// directory in postgres's /var/lib/postgresql (dac_override), chmods it
+    /// once it is postgres's (fowner) and drops to postgres (setuid, setgid);
+    /// Redis runs as its own user on its own files.
     pub capabilities: &'static [&'static str],
 }
 
@@ -53,7 +56,7 @@ fn redis_benchmark_ok(out: &str) -> bool {
 }
 
 /// Capabilities inferred from what the kernel saw the workload do.
-pub const INFERRED: &[&str] = &["setuid", "setgid", "dac_override", "dac_read_search"];
+pub const INFERRED: &[&str] = &["setuid", "setgid", "dac_override", "dac_read_search", "fowner"];
 
 pub const SERVICES: &[Service] = &[
     Service {
@@ -72,7 +75,7 @@ pub const SERVICES: &[Service] = &[
     },
     Service {
         name: "postgres",
-        options: &["--user", "postgres"],
+        options: &[],
         command: &["/cinch/postgres-entrypoint"],
         ready: "pg_isready -q -h 127.0.0.1 -p 15432 -U postgres -d postgres",
         driver: "pgbench -q -i -h 127.0.0.1 -p 15432 -U postgres postgres 2>/dev/null && \
@@ -81,7 +84,7 @@ pub const SERVICES: &[Service] = &[
         operation: "psql -q -h 127.0.0.1 -p 15432 -U postgres -c CHECKPOINT postgres",
         operation_ok: "pg_isready -q -h 127.0.0.1 -p 15432 -U postgres -d postgres",
         log_files: &[],
-        capabilities: &[],
+        capabilities: &["setuid", "setgid", "dac_override", "fowner"],
     },
     Service {
         name: "redis",
@@ -157,7 +160,7 @@ pub fn config_dir() -> &'static Path {
         }
         std::fs::set_permissions(dir.join("postgres-entrypoint"), PermissionsExt::from_mode(0o755)).unwrap();
         std::fs::copy(super::fixture("cinch-probe"), dir.join("cinch-probe")).unwrap();
-        // Readable by the services' own users (postgres runs as postgres).
+        // Readable by the services' own users (postgres's entrypoint re-runs as postgres).
         std::fs::set_permissions(&dir, PermissionsExt::from_mode(0o755)).unwrap();
         dir
     })

@@ -64,6 +64,10 @@ fn render(trace: &Trace) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "target     {}", printable(&trace.target.to_string()));
     let _ = writeln!(out, "host       {} (Linux {})", trace.host.arch, printable(&trace.host.kernel));
+    if !trace.host.kernel_lacks.is_empty() {
+        let lacks: Vec<String> = trace.host.kernel_lacks.iter().map(|f| printable(f)).collect();
+        let _ = writeln!(out, "kernel     lacks {} (traced with the compatibility programs)", lacks.join(", "));
+    }
     let _ = writeln!(out, "processes  {} started while traced", trace.processes);
     let lost = if trace.lost_events > 0 { "  << INCOMPLETE TRACE" } else { "" };
     let _ = writeln!(out, "lost       {}{lost}", trace.lost_events);
@@ -121,9 +125,10 @@ fn render_files(out: &mut String, trace: &Trace) {
                 (usage.outside_root, "outside the root"),
             ] {
                 if set {
-                    notes.push(note);
+                    notes.push(note.to_string());
                 }
             }
+            notes.extend(usage.capabilities.iter().map(|cap| format!("needed {}", printable(cap))));
             let notes = if notes.is_empty() { String::new() } else { format!("  [{}]", notes.join(", ")) };
             let path = printable(path);
             let _ = writeln!(out, "  {path}  {}{notes}{}", names(&usage.access), coverage(trace, usage.runs));
@@ -151,6 +156,13 @@ fn render_files(out: &mut String, trace: &Trace) {
                 parents.join(", "),
                 coverage(trace, usage.runs)
             );
+        }
+    }
+    if !trace.signals_across_users.is_empty() {
+        let _ =
+            writeln!(out, "signals    {} to another user's processes (needed kill)", trace.signals_across_users.len());
+        for signal in &trace.signals_across_users {
+            let _ = writeln!(out, "  {}", printable(signal));
         }
     }
     if !trace.network.is_empty() {

@@ -59,7 +59,11 @@ pub fn run(args: WatchArgs) -> Result<u8> {
     let profile = args.profile.as_deref().map(read_seccomp_profile).transpose()?;
     let output = args.output.as_deref().map(PendingOutput::reserve).transpose()?;
     let stop = StopSignals::install()?;
-    let Attached { mut tracer, pidfd, target, pid } = attach_container(&args.container, Options { refusals: true })?;
+    let Attached { mut tracer, pidfd, target, pid } =
+        attach_container(&args.container, Options { refusals: true, ..Options::default() })?;
+    if let Some(note) = tracer.kernel_note() {
+        eprintln!("cinch: note: {note}");
+    }
     let env = profile.as_ref().map(|_| rule_env_of(&pid.to_string(), tracer_arch())).transpose()?;
     let _ = std::io::Write::write_all(
         &mut std::io::stderr(),

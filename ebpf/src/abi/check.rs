@@ -1,7 +1,7 @@
 //! The mirror checked against its source, as Tetragon's alignchecker does:
 //! every constant against `bpf/cinch.h`, every struct's size and field
 //! offsets against the BTF of the compiled object that is loaded
-//! (`bpf/cinch.bpf.o`), and the recorded-argument list against the trace
+//! (each of `bpf/cinch-*.bpf.o`), and the recorded-argument list against the trace
 //! format's. No root and no kernel needed.
 
 use super::*;
@@ -116,7 +116,13 @@ macro_rules! fields {
 
 #[test]
 fn every_struct_has_the_size_and_offsets_of_the_objects_btf() {
-    let btf = Btf::of_object(crate::BPF_OBJECT);
+    for object in &crate::objects::OBJECTS {
+        structs_match_the_btf_of(&Btf::of_object(object.bytes));
+    }
+}
+
+/// The comparison for one object (each architecture and build has its own BTF).
+fn structs_match_the_btf_of(btf: &Btf) {
     let mirrors: Vec<(&str, usize, Vec<Field>)> = vec![
         ("cinch_fact", size_of::<Fact>(), fields!(Fact { kind, nr, slot, pad, args })),
         ("cinch_refusal", size_of::<Refusal>(), fields!(Refusal { slot, nr, error, tgid, ns_tgid, pad })),
@@ -156,7 +162,21 @@ fn every_struct_has_the_size_and_offsets_of_the_objects_btf() {
 
     // The path fact travels as its header plus as much of `data` as used.
     let c = btf.struct_named("cinch_path_fact");
-    let header = fields!(PathFactHeader { kind, slot, access, error, flags, fs_magic, ns_tgid, ns_tid, len });
+    let header = fields!(PathFactHeader {
+        kind,
+        slot,
+        access,
+        error,
+        flags,
+        fs_magic,
+        ns_tgid,
+        ns_tid,
+        tgid,
+        fsuid,
+        fsgid,
+        pad,
+        len
+    });
     let (data, c_header) = c.members.split_last().expect("members");
     assert_eq!(data.name, "data");
     assert_eq!(data.offset, PATH_FACT_HEADER, "CINCH_PATH_FACT_HEADER is where data starts");
@@ -179,7 +199,7 @@ fn the_btf_check_sees_a_layout_that_drifted() {
         kind: u32,
         nr: u64,
     }
-    let btf = Btf::of_object(crate::BPF_OBJECT);
+    let btf = Btf::of_object(crate::objects::OBJECTS[0].bytes);
     let c = btf.struct_named("cinch_fact");
     let fields = fields!(Drifted { kind, nr });
     assert_ne!((fields[1].offset, fields[1].size), (c.members[1].offset, c.members[1].size));

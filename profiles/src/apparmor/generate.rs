@@ -469,13 +469,14 @@ pub fn capabilities(trace: &Trace) -> (BTreeSet<&'static str>, Vec<Note>) {
             caps.insert(cap);
         }
     }
-    // Opens that went past a file's mode bits: the kernel compared owner,
-    // group and mode with the opener's at the open. Not in /proc and /sys,
+    // Opens that went past a file's mode bits (the kernel compared owner,
+    // group and mode with the opener's at the open), and chmods of a file
+    // the caller did not own. Not in /proc and /sys,
     // whose files decide access by their own rules (a non-dumpable process's
     // /proc/self/fd is root's 0500, and its owner may still list it).
     let mode_decides =
         |path: &str| !["/proc", "/sys"].iter().any(|k| crate::path::is_under(path.as_bytes(), k.as_bytes()));
-    for cap in ["dac_override", "dac_read_search"] {
+    for cap in ["dac_override", "dac_read_search", "fowner"] {
         let files: Vec<&str> = trace
             .files
             .iter()
@@ -488,13 +489,15 @@ pub fn capabilities(trace: &Trace) -> (BTreeSet<&'static str>, Vec<Note>) {
         caps.insert(cap);
         let shown: Vec<String> = files.iter().take(3).map(|p| crate::shorten(&crate::printable(p), 80)).collect();
         let more = if files.len() > 3 { format!(" and {} more", files.len() - 3) } else { String::new() };
-        notes.push(
-            format!(
-                "capability {cap}: the workload opened {}{more}, which by owner, group and mode it had no permission for",
-                shown.join(", ")
+        let (why, whose) = if cap == "fowner" {
+            ("changed the mode of", "though it was not the owner")
+        } else {
+            (
+                "opened, made or removed",
+                "which by owner, group and mode (for a name made or removed, its directory's) it had no permission for",
             )
-            .into(),
-        );
+        };
+        notes.push(format!("capability {cap}: the workload {why} {}{more}, {whose}", shown.join(", ")).into());
     }
     // Signals to another user's processes: the kernel let them through on CAP_KILL.
     if !trace.signals_across_users.is_empty() {

@@ -365,7 +365,7 @@ mod tests {
         let binary_elf = elf_info(Some("/lib64/ld-linux-x86-64.so.2"), &["libz.so.1", "libc.so.6"]).unwrap();
         let mut trace = Trace::new(
             crate::trace::Target::Command { argv: vec!["nginx".into()] },
-            crate::trace::Host { kernel: "6.1.0".into(), arch: crate::Arch::X86_64 },
+            crate::trace::Host { kernel: "6.1.0".into(), arch: crate::Arch::X86_64, kernel_lacks: vec![] },
         );
         let with_name = |name: &str| FileUse {
             access: [Access::Read].into(),

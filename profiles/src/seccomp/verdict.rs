@@ -176,8 +176,10 @@ mod tests {
     }
 
     fn trace_of(calls: &[(&str, u64)]) -> Trace {
-        let mut trace =
-            Trace::new(Target::Command { argv: vec!["x".into()] }, Host { kernel: "6.1.0".into(), arch: Arch::X86_64 });
+        let mut trace = Trace::new(
+            Target::Command { argv: vec!["x".into()] },
+            Host { kernel: "6.1.0".into(), arch: Arch::X86_64, kernel_lacks: vec![] },
+        );
         for (name, count) in calls {
             trace.syscalls.entry(name.to_string()).or_default().count = *count;
         }

@@ -89,9 +89,12 @@ pub struct FileUse {
     /// its chroot.
     #[serde(default, skip_serializing_if = "super::is_false")]
     pub chrooted: bool,
-    /// Capabilities an open of it needed: by its owner, group and mode the
-    /// opener had no permission (`dac_override` to write, `dac_read_search`
-    /// to read); the kernel side compared them at the open.
+    /// Capabilities the workload's use of it needed: at an open, by its
+    /// owner, group and mode the opener had no permission (`dac_override`
+    /// to write, `dac_read_search` to read), which the kernel side compared;
+    /// at a successful chmod, the caller was not its owner (`fowner`),
+    /// compared by the kernel side for fchmod and by the tracer, on the file
+    /// in the caller's root, for a chmod by name.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub capabilities: BTreeSet<String>,
     /// Other absolute names the workload opened or executed it by, each

@@ -130,6 +130,11 @@ pub struct Host {
     pub kernel: String,
     /// Architecture whose syscall table names the syscalls.
     pub arch: Arch,
+    /// eBPF features the kernel lacked (`bpf_loop`, `task storage`...): the
+    /// tracer loaded its compatibility programs; what that costs is in
+    /// docs/trace-format.md.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kernel_lacks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -464,7 +469,7 @@ mod tests {
         use super::files::FileUse;
         let mut trace = super::Trace::new(
             super::Target::Command { argv: vec!["w".into()] },
-            super::Host { kernel: "6.18".into(), arch: super::Arch::X86_64 },
+            super::Host { kernel: "6.18".into(), arch: super::Arch::X86_64, kernel_lacks: vec![] },
         );
         let mut add = |path: &str, access: &[super::Access], directory: bool| {
             let used = FileUse { access: access.iter().copied().collect(), directory, ..FileUse::default() };
@@ -489,7 +494,7 @@ mod tests {
     fn sample() -> Trace {
         let mut trace = Trace::new(
             Target::Command { argv: vec!["/bin/true".into()] },
-            Host { kernel: "6.1.0".into(), arch: Arch::X86_64 },
+            Host { kernel: "6.1.0".into(), arch: Arch::X86_64, kernel_lacks: vec![] },
         );
         trace.syscalls.insert("read".into(), SyscallUse { count: 3, ..Default::default() });
         trace.syscalls.insert("socket".into(), SyscallUse { count: 1, ..Default::default() });
