@@ -170,8 +170,9 @@ fn capabilities_past_ownership_and_mode_are_recorded() {
         let file = trace.files.get(&format!("{r}/{name}")).unwrap_or_else(|| panic!("{name} not in the trace"));
         file.capabilities.iter().cloned().collect::<Vec<_>>()
     };
-    assert_eq!(needed("theirs"), ["fowner"], "chmod by name of nobody's file");
-    assert_eq!(needed("theirs-by-fd"), ["fowner"], "fchmod of nobody's file");
+    // Not nobody's group's member either: the kernel asks for fsetid too.
+    assert_eq!(needed("theirs"), ["fowner", "fsetid"], "chmod by name of nobody's file");
+    assert_eq!(needed("theirs-by-fd"), ["fowner", "fsetid"], "fchmod of nobody's file");
     assert_eq!(needed("locked"), ["dac_override"], "appending to nobody's 0600 file");
     assert_eq!(needed("mine"), Vec::<String>::new(), "chmod of root's own file");
     assert_eq!(needed("their-dir/made"), ["dac_override"], "mkdir in nobody's 0755 directory");
@@ -182,13 +183,13 @@ fn capabilities_past_ownership_and_mode_are_recorded() {
         cinch().args(["generate", "apparmor", "--trace"]).arg(&output).arg("-o").arg(&profile_path).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let profile = std::fs::read_to_string(&profile_path).unwrap();
-    for rule in ["capability fowner,", "capability dac_override,"] {
+    for rule in ["capability fowner,", "capability fsetid,", "capability dac_override,"] {
         assert!(profile.contains(rule), "{rule} missing:\n{profile}");
     }
     let notes = String::from_utf8_lossy(&out.stderr);
     assert!(notes.contains("capability fowner: the workload changed the mode of"), "{notes}");
     let shown = cinch().arg("show").arg(&output).output().unwrap();
-    assert!(String::from_utf8_lossy(&shown.stdout).contains("[needed fowner]"));
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("[needed fowner, needed fsetid]"));
 }
 
 #[test]

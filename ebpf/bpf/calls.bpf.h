@@ -113,7 +113,7 @@ static __always_inline void named(struct task_struct *task, struct pending_call 
 		/* Kept to sys_exit: a refused fchmod needed no capability. */
 		struct file *file = file_of_fd(task, (long)(int)a[0]);
 		record_file(task, c->slot, file, CINCH_ACCESS_CHMOD, CINCH_FACT_FILE,
-			    error ? 0 : fowner_needed(task, file), 0);
+			    error ? 0 : chmod_needed(task, file), 0);
 	} else if (nr == nr_chmod) {
 		record_given(task, c->slot, AT_FDCWD, (void *)a[0], CINCH_ACCESS_CHMOD, error, check);
 	} else if (nr == nr_fchmodat || nr == nr_fchmodat2) {

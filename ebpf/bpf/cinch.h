@@ -131,10 +131,14 @@
 /* FILE, a successful call by name (CINCH_PATH_UNRESOLVED): the kernel side
  * has no inode to compare the caller with, so user space does, on the file
  * the name gives in the caller's root, with the header's fsuid and fsgid:
- * chmod, the file's owner (CINCH_PATH_FOWNER); truncate, the file's mode;
+ * chmod, the file's owner and group (CINCH_PATH_FOWNER, _FSETID); truncate, the file's mode;
  * a name made, removed or renamed, its directory's mode (the capabilities
  * of CINCH_PATH_DAC_OVERRIDE). */
 #define CINCH_PATH_UNCHECKED (1u << 11)
+/* FILE, a successful chmod: the caller is not in the file's group, so the
+ * kernel asked for CAP_FSETID (without it the setgid bit is dropped, and an
+ * enforcing AppArmor logs the denial). Set as CINCH_PATH_FOWNER is. */
+#define CINCH_PATH_FSETID (1u << 12)
 /* Supplementary groups compared at most (more are not read). */
 #define CINCH_MAX_GROUPS 32
 

@@ -39,6 +39,8 @@ struct file_key {
 	__s32 error;
 	__u32 kind;
 	__u32 flags;
+	__u32 uid; /* the caller's fsuid where user space checks what it needed (CINCH_PATH_UNCHECKED) */
+	__u32 pad;
 };
 
 struct {
@@ -147,9 +149,10 @@ static __always_inline void record_path(struct task_struct *task, __u32 slot, st
 		.mnt = (__u64)vfsmnt,
 		.parent = (__u64)BPF_CORE_READ(dentry, d_parent),
 		.name = (__u32)BPF_CORE_READ(dentry, d_name.hash_len),
-		.access = access | (flags << 20), /* a fact with other flags is another fact */
+		.access = access,
 		.slot = slot,
 		.kind = kind,
+		.flags = flags, /* a fact with other flags is another fact */
 	};
 	if (kind == CINCH_FACT_FILE && !first_seen(&key))
 		return;
@@ -259,7 +262,9 @@ static __always_inline void record_given(struct task_struct *task, __u32 slot, l
 		.slot = slot,
 		.error = error,
 		.kind = CINCH_FACT_FILE,
-		.flags = CINCH_PATH_UNRESOLVED,
+		.flags = CINCH_PATH_UNRESOLVED | flags,
+		/* Another caller may need what this one did not: checked apart. */
+		.uid = (flags & CINCH_PATH_UNCHECKED) ? BPF_CORE_READ(task, cred, fsuid.val) : 0,
 	};
 	if (!first_seen(&key))
 		return;
@@ -358,15 +363,22 @@ static __always_inline __u32 dac_needed(struct task_struct *task, struct file *f
 	return (want & 2) ? CINCH_PATH_DAC_OVERRIDE : CINCH_PATH_DAC_READ_SEARCH;
 }
 
-/* Whether changing `file`'s mode went past ownership: CINCH_PATH_FOWNER when
- * the caller's fsuid is not the file's owner (the kernel let it on
- * CAP_FOWNER), else 0. */
-static __always_inline __u32 fowner_needed(struct task_struct *task, struct file *file)
+/* What changing `file`'s mode asked for: CINCH_PATH_FOWNER when the
+ * caller's fsuid is not the file's owner (the kernel let it on CAP_FOWNER),
+ * CINCH_PATH_FSETID when it is not in the file's group. */
+static __always_inline __u32 chmod_needed(struct task_struct *task, struct file *file)
 {
 	if (!file)
 		return 0;
-	__u32 owner = BPF_CORE_READ(file, f_path.dentry, d_inode, i_uid.val);
-	return BPF_CORE_READ(task, cred, fsuid.val) == owner ? 0 : CINCH_PATH_FOWNER;
+	struct inode *inode = BPF_CORE_READ(file, f_path.dentry, d_inode);
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	__u32 gid = BPF_CORE_READ(inode, i_gid.val);
+	__u32 needed = 0;
+	if (BPF_CORE_READ(cred, fsuid.val) != BPF_CORE_READ(inode, i_uid.val))
+		needed |= CINCH_PATH_FOWNER;
+	if (BPF_CORE_READ(cred, fsgid.val) != gid && !in_groups(cred, gid))
+		needed |= CINCH_PATH_FSETID;
+	return needed;
 }
 
 /* An open returned: the file it opened, or the name it failed on. */

@@ -73,6 +73,7 @@ constants! {
     PATH_SCRIPT: u32 = 1 << 9;
     PATH_FOWNER: u32 = 1 << 10;
     PATH_UNCHECKED: u32 = 1 << 11;
+    PATH_FSETID: u32 = 1 << 12;
     MAX_GROUPS: u32 = 32;
     PATH_MAX: usize = 4096;
     PATH_DEPTH: usize = 1024;

@@ -649,7 +649,8 @@ fn remember_process(recent: &mut BTreeMap<u32, Vec<u32>>, slot: u32, tgid: u32) 
 /// gives is read now, through the caller's /proc/PID/root or, once it is gone
 /// (`chmod 700 "$PGDATA"` by chmod(1) exits at once), another of its slot's
 /// processes' (the same container root), and the kernel's check redone:
-/// chmod by another than the owner needed `PATH_FOWNER`; truncate without
+/// chmod by another than the owner needed `PATH_FOWNER`, by one not in the
+/// file's group `PATH_FSETID`; truncate without
 /// write permission, and a name made, removed or renamed in a directory the
 /// caller could not write, `PATH_DAC_OVERRIDE` (`PATH_DAC_READ_SEARCH` where
 /// only search was missing). A chrooted caller's name is the mount
@@ -680,16 +681,20 @@ fn check_by_name(fact: &mut abi::PathFact, recent: &BTreeMap<u32, Vec<u32>>) {
         .find_map(|pid| proc::stat_in_root_of(*pid, &target).map(|stat| (*pid, stat)));
     let Some((pid, (uid, gid, mode))) = found else { return };
     header.flags &= !abi::PATH_UNCHECKED;
+    let groups = if pid == header.tgid { proc::groups_of(pid) } else { Vec::new() };
+    let in_group = gid == header.fsgid || groups.contains(&gid);
     if header.access & abi::ACCESS_CHMOD != 0 {
         if uid != header.fsuid {
             header.flags |= abi::PATH_FOWNER;
         }
+        if !in_group {
+            header.flags |= abi::PATH_FSETID;
+        }
         return;
     }
-    let groups = if pid == header.tgid { proc::groups_of(pid) } else { Vec::new() };
     let permitted = if uid == header.fsuid {
         (mode >> 6) & 7
-    } else if gid == header.fsgid || groups.contains(&gid) {
+    } else if in_group {
         (mode >> 3) & 7
     } else {
         mode & 7
@@ -758,6 +763,7 @@ fn add_path_fact(trace: &mut Trace, abi::PathFact { header: fact, strings }: abi
             (abi::PATH_DAC_OVERRIDE, "dac_override"),
             (abi::PATH_DAC_READ_SEARCH, "dac_read_search"),
             (abi::PATH_FOWNER, "fowner"),
+            (abi::PATH_FSETID, "fsetid"),
         ]
         .into_iter()
         .filter(|(bit, _)| flag(*bit))

@@ -37,19 +37,45 @@ impl Arch {
     /// The name of syscall number `nr` on this architecture.
     pub fn syscall_name(self, nr: u32) -> Option<&'static str> {
         let nr = usize::try_from(nr).ok()?;
-        match self {
+        let name = match self {
             Arch::X86_64 => syscalls::x86_64::Sysno::new(nr).map(|s| s.name()),
             Arch::Aarch64 => syscalls::aarch64::Sysno::new(nr).map(|s| s.name()),
-        }
+        }?;
+        Some(RENAMED.iter().find(|(arch, table, _)| *arch == self && *table == name).map_or(name, |(.., n)| n))
     }
 
     /// The number of syscall `name` on this architecture.
     pub fn syscall_number(self, name: &str) -> Option<u32> {
+        let table_name =
+            match RENAMED.iter().find(|(arch, table, kernel)| *arch == self && (*kernel == name || *table == name)) {
+                Some((_, _, kernel)) if *kernel != name => return None,
+                Some((_, table, _)) => table,
+                None => name,
+            };
         let id = match self {
-            Arch::X86_64 => syscalls::x86_64::Sysno::from_str(name).ok()?.id(),
-            Arch::Aarch64 => syscalls::aarch64::Sysno::from_str(name).ok()?.id(),
+            Arch::X86_64 => syscalls::x86_64::Sysno::from_str(table_name).ok()?.id(),
+            Arch::Aarch64 => syscalls::aarch64::Sysno::from_str(table_name).ok()?.id(),
         };
         u32::try_from(id).ok()
+    }
+}
+
+/// Where the `syscalls` crate's name is not the kernel's (and libseccomp's,
+/// which profiles use): (arch, the crate's name, the kernel's). The crate
+/// names aarch64's 79 after the generic table's `__NR3264_fstatat`; 64-bit
+/// kernels define it as `__NR_newfstatat`, and runc's libseccomp knows only
+/// that name: a profile saying `fstatat` would silently deny it.
+const RENAMED: &[(Arch, &str, &str)] = &[(Arch::Aarch64, "fstatat", "newfstatat")];
+
+impl FromStr for Arch {
+    type Err = String;
+    /// `x86_64` or `aarch64` (also Go's and Debian's names, `amd64`, `arm64`).
+    fn from_str(s: &str) -> Result<Arch, String> {
+        match s {
+            "x86_64" | "amd64" => Ok(Arch::X86_64),
+            "aarch64" | "arm64" => Ok(Arch::Aarch64),
+            other => Err(format!("unknown architecture {other:?}: use x86_64 or aarch64")),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 # a Debian kernel package booted under qemu with TCG (/dev/kvm hangs guests
 # on these machines) from an initramfs with busybox.
 #   guest_tools                 installs qemu-system-x86, busybox-static, cpio, binutils
-#   guest_kernel [PACKAGE]      prints the kernel's directory (downloaded and cached once)
+#   guest_kernel [K]            prints the kernel's directory (downloaded and cached once)
 #   guest_busybox DIR           an initramfs root with busybox and its applets
 #   guest_modules KDIR DIR M..  copies modules M (and what they depend on) to DIR/modules, in load order
 #   guest_initrd DIR OUT        packs DIR as a gzip'd newc cpio
@@ -17,17 +17,55 @@ guest_tools() {
         qemu-system-x86 busybox-static cpio binutils >/dev/null
 }
 
+# guest_kernel [K]: K is a release of the matrix (5.10: Debian 11's kernel,
+# 6.1: Debian 12's, 6.12: Debian 13's), a package name (linux-image-...), or
+# empty (what this Debian's linux-image-amd64 depends on). $guest_arch
+# (amd64, arm64; default amd64) picks the architecture. Releases come from
+# their suite through a private apt configuration under the cache (the host's
+# sources are not touched); everything is downloaded once.
 guest_kernel() {
-    local package=${1:-}
-    if [ -z "$package" ]; then
+    local spec=${1:-} arch=${guest_arch:-amd64} suite= package
+    case $spec in
+        5.10) suite=bullseye ;;
+        6.1) suite=bookworm ;;
+        6.12) suite=trixie ;;
+    esac
+    mkdir -p "$guest_cache"
+    if [ -n "$suite" ]; then
+        package=$(guest_apt "$suite" "$arch" cache depends "linux-image-$arch" |
+            awk '/Depends: linux-image-/ { print $2; exit }')
+        [ -n "$package" ] || { echo "guest: no linux-image-$arch in Debian $suite" >&2; return 1; }
+    elif [ -n "$spec" ]; then
+        package=$spec
+    else
         package=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ { print $2; exit }')
     fi
-    mkdir -p "$guest_cache"
-    if [ ! -f "$guest_cache/$package/boot/vmlinuz-${package#linux-image-}" ]; then
-        (cd "$guest_cache" && apt-get download "$package" >/dev/null && dpkg -x "$package"_*.deb "$package" &&
-            rm -f "$package"_*.deb)
+    local dir=$guest_cache/$package # the name says the architecture: ...-amd64, ...-arm64
+    if [ -z "$(ls "$dir"/boot/vmlinuz-* 2>/dev/null)" ]; then
+        rm -rf "$dir"
+        (cd "$guest_cache" && rm -f "$package"_*.deb &&
+            if [ -n "$suite" ]; then guest_apt "$suite" "$arch" get download "$package:$arch"; else apt-get download "$package"; fi >/dev/null &&
+            dpkg -x "$package"_*.deb "$dir" && rm -f "$package"_*.deb)
     fi
-    echo "$guest_cache/$package"
+    echo "$dir"
+}
+
+# guest_apt SUITE ARCH (get|cache) ARGS...: apt-get or apt-cache on Debian
+# SUITE's main for ARCH, with lists kept under the cache (updated once a day).
+guest_apt() {
+    local suite=$1 arch=$2 tool=apt-$3 d=$guest_cache/apt/$1-$2
+    shift 3
+    mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/parts"
+    local key=/usr/share/keyrings/debian-archive-keyring.gpg
+    printf 'deb [signed-by=%s] http://deb.debian.org/debian %s main\ndeb [signed-by=%s] http://deb.debian.org/debian-security %s-security main\n' \
+        "$key" "$suite" "$key" "$suite" >"$d/sources.list"
+    local opts=(-o "Dir::Etc::SourceList=$d/sources.list" -o "Dir::Etc::SourceParts=$d/parts"
+        -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o "APT::Architecture=$arch"
+        -o "APT::Architectures=$arch" -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
+    if [ -z "$(find "$d/lists" -name '*security*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
+        apt-get "${opts[@]}" -qq update >&2 || return 1
+    fi
+    "$tool" "${opts[@]}" "$@"
 }
 
 guest_busybox() {

@@ -51,7 +51,13 @@ pub fn run(args: ProfileArgs) -> Result<u8> {
     // The trace is kept even if a generator fails: it is the evidence.
     trace_out.commit(trace.to_json().as_bytes())?;
     let name = trace.default_profile_name();
-    let options = RenderOptions { format: Format::Docker, floor: args.runtime_floor, mode: Mode::Enforce, name: &name };
+    let options = RenderOptions {
+        format: Format::Docker,
+        floor: args.runtime_floor,
+        mode: Mode::Enforce,
+        name: &name,
+        arches: &[],
+    };
     let seccomp = seccomp::render(&trace, &options).context("cannot generate the seccomp profile")?;
     print_notes(&seccomp.notes);
     seccomp_out.commit(seccomp.text.as_bytes())?;

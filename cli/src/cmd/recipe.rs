@@ -247,6 +247,7 @@ pub fn run(args: RecipeArgs) -> Result<u8> {
             floor: seccomp::FloorChoice::Runtime(Runtime::Runc),
             mode: seccomp::Mode::Enforce,
             name: &name,
+            arches: &[],
         };
         let seccomp = seccomp::render(trace, &options).context("cannot generate the seccomp profile")?;
         notes.extend(seccomp.notes);

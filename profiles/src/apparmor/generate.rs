@@ -126,12 +126,18 @@ pub fn perms_of(access: &BTreeSet<Access>) -> Perms {
 fn file_rules(trace: &Trace, options: &Options, notes: &mut Vec<Note>) -> FileRules {
     // Programs the workload ran itself; the entrypoint is run by the runtime,
     // under its own profile, and needs no x here.
-    let helpers: BTreeSet<&str> = trace
-        .executions
-        .iter()
-        .filter(|(_, e)| e.parents.iter().any(|p| p != OUTSIDE))
-        .map(|(p, _)| p.as_str())
-        .collect();
+    // A script they ran is exec'd itself (AppArmor asks for x on the script,
+    // then the #! interpreter is mapped): the script gets ix too, by the
+    // file its name reaches (`exec setpriv ... "$0"` in an entrypoint).
+    let run_by_workload = trace.executions.iter().filter(|(_, e)| e.parents.iter().any(|p| p != OUTSIDE));
+    let mut helpers: BTreeSet<&str> = BTreeSet::new();
+    for (program, exec) in run_by_workload {
+        helpers.insert(program.as_str());
+        for script in &exec.scripts {
+            let file = trace.files.iter().find(|(path, f)| *path == script || f.names.contains(script));
+            helpers.insert(file.map_or(script.as_str(), |(path, _)| path.as_str()));
+        }
+    }
     // Trees the workload made itself (directories it created, whose parent
     // it did not): everything beneath is its own, so one `DIR/**` rule
     // holds what it reads and writes there, whatever the names.
@@ -476,7 +482,7 @@ pub fn capabilities(trace: &Trace) -> (BTreeSet<&'static str>, Vec<Note>) {
     // /proc/self/fd is root's 0500, and its owner may still list it).
     let mode_decides =
         |path: &str| !["/proc", "/sys"].iter().any(|k| crate::path::is_under(path.as_bytes(), k.as_bytes()));
-    for cap in ["dac_override", "dac_read_search", "fowner"] {
+    for cap in ["dac_override", "dac_read_search", "fowner", "fsetid"] {
         let files: Vec<&str> = trace
             .files
             .iter()
@@ -491,6 +497,11 @@ pub fn capabilities(trace: &Trace) -> (BTreeSet<&'static str>, Vec<Note>) {
         let more = if files.len() > 3 { format!(" and {} more", files.len() - 3) } else { String::new() };
         let (why, whose) = if cap == "fowner" {
             ("changed the mode of", "though it was not the owner")
+        } else if cap == "fsetid" {
+            (
+                "changed the mode of",
+                "not being in its group, which makes the kernel ask for fsetid (to keep a setgid bit)",
+            )
         } else {
             (
                 "opened, made or removed",

@@ -58,6 +58,11 @@ impl Runtime {
     pub fn floor(self, arch: Arch) -> (Vec<&'static str>, Vec<&'static str>) {
         floor_names(self.floor_text()).partition(|name| arch.syscall_number(name).is_some())
     }
+
+    /// The floor's syscall names as measured (on x86_64).
+    pub fn floor_names(self) -> impl Iterator<Item = &'static str> {
+        floor_names(self.floor_text())
+    }
 }
 
 /// The names in a floor file: one per line, `#` starts a comment.

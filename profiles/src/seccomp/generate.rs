@@ -11,8 +11,9 @@
 //! the C library falls back to `clone`, as under Docker's default profile.
 
 use super::floor::Runtime;
-use super::profile::{scmp_arch, Action, ArchMap, Arg, Op, Profile, Rule};
+use super::profile::{go_arch, scmp_arch, Action, ArchMap, Arg, Filter, Op, Profile, Rule};
 use super::{validate, SeccompError};
+use crate::arch::Arch;
 use crate::note::Note;
 use crate::trace::{Target, Trace};
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,13 +26,18 @@ pub const DEFAULT_ERRNO: u32 = libc::EPERM as u32;
 const ENOSYS: u32 = libc::ENOSYS as u32;
 
 /// What to generate besides the trace itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Options {
     /// Whose start-up syscalls to add; `None` for a profile applied right
     /// before exec (`cinch run`) or a trace that already contains them.
     pub runtime: Option<Runtime>,
     /// What happens to a call outside the allowlist.
     pub mode: Mode,
+    /// The architectures the profile is for (empty: the trace's). For
+    /// another than the trace's, its calls are translated
+    /// ([`super::translate`]); names one architecture needs and another
+    /// has not go in rules limited to it (`includes.arches`).
+    pub arches: Vec<Arch>,
 }
 
 /// What a generated profile does with a call outside its allowlist.
@@ -73,47 +79,86 @@ pub struct Generated {
 const ARG_RULED: &[&str] = &["clone", "clone3", "socket", "personality", "unshare"];
 
 pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompError> {
-    let arch = trace.host.arch;
+    let from = trace.host.arch;
+    let arches: Vec<Arch> = if options.arches.is_empty() { vec![from] } else { options.arches.clone() };
     let mut notes = Vec::new();
 
-    let mut seen: BTreeSet<&str> = trace.syscalls.keys().map(String::as_str).collect();
-    let mut from_runtime: BTreeSet<&str> = BTreeSet::new();
-    if let Some(runtime) = options.runtime {
-        let (names, missing) = runtime.floor(arch);
-        from_runtime = names.into_iter().filter(|n| !seen.contains(n)).collect();
-        if !missing.is_empty() {
-            notes.push(format!(
-                "the {runtime} floor was measured on x86_64; {} of its syscalls do not exist on {arch} and were left out: {}",
-                missing.len(),
-                missing.join(", ")
-            ).into());
-        }
-        if !from_runtime.is_empty() {
+    // What each architecture allows: the trace's calls, translated where the
+    // architecture is not the trace's, and the runtime's floor (measured on
+    // x86_64), translated the same way.
+    let traced: BTreeSet<&str> = trace.syscalls.keys().map(String::as_str).collect();
+    let mut seen_by: BTreeMap<Arch, BTreeSet<String>> = BTreeMap::new();
+    for &arch in &arches {
+        let (mut seen, made, dropped) = super::translate::translate(traced.iter().copied(), from, arch);
+        if arch != from {
+            let made: Vec<String> = made.iter().map(|(a, b)| format!("{a} -> {}", b.join(", "))).collect();
             notes.push(
                 format!(
-                    "added {} syscalls that {runtime} makes after installing the filter and before exec: {}",
-                    from_runtime.len(),
-                    from_runtime.iter().copied().collect::<Vec<_>>().join(", ")
+                    "for {arch}, translated from the {from} trace: {}",
+                    if made.is_empty() { "nothing to translate".to_string() } else { made.join("; ") }
                 )
                 .into(),
             );
         }
+        if !dropped.is_empty() {
+            notes.push(
+                format!(
+                    "left out for {arch}, which has no equivalent of these calls of the {from} trace: {}",
+                    dropped.join(", ")
+                )
+                .into(),
+            );
+        }
+        if let Some(runtime) = options.runtime {
+            let (floor, _, _) = super::translate::translate(runtime.floor_names(), Arch::X86_64, arch);
+            let added: Vec<String> = floor.into_iter().filter(|n| !seen.contains(n)).collect();
+            if !added.is_empty() {
+                let on = if arches.len() > 1 { format!(" on {arch}") } else { String::new() };
+                notes.push(
+                    format!(
+                        "added {} syscalls that {runtime} makes after installing the filter and before exec{on}: {}",
+                        added.len(),
+                        added.join(", ")
+                    )
+                    .into(),
+                );
+            }
+            seen.extend(added);
+        }
+        // vfork (and fork) make no namespace: where clone without namespace
+        // flags is allowed, they are too, so a shell that vforks (dash, in
+        // `docker exec X sh -c`) works alike.
+        if seen.contains("clone") || seen.contains("clone3") {
+            for fork in ["vfork", "fork"] {
+                if arch.syscall_number(fork).is_some() {
+                    seen.insert(fork.to_string());
+                }
+            }
+        }
+        seen_by.insert(arch, seen);
     }
-    seen.extend(&from_runtime);
-    // vfork (and fork) make no namespace: where clone without namespace flags is allowed,
-    // they are too, so a shell that vforks (dash, in `docker exec X sh -c`) works alike.
-    let forks: Vec<&str> = if seen.contains("clone") || seen.contains("clone3") {
-        ["vfork", "fork"].into_iter().filter(|n| !seen.contains(n) && arch.syscall_number(n).is_some()).collect()
-    } else {
-        Vec::new()
-    };
-    seen.extend(&forks);
+    let every: BTreeSet<&str> = seen_by.values().flatten().map(String::as_str).collect();
+    let seen: BTreeSet<&str> = every.iter().copied().filter(|n| seen_by.values().all(|s| s.contains(*n))).collect();
 
     let mut rules = Vec::new();
     let plain: Vec<String> = seen.iter().filter(|n| !ARG_RULED.contains(n)).map(|n| (*n).to_string()).collect();
     if !plain.is_empty() {
         rules.push(Rule { names: plain, comment: allow_comment(trace, options.runtime), ..rule(Action::Allow) });
     }
+    for (arch, names) in &seen_by {
+        let only: Vec<String> =
+            names.iter().filter(|n| !seen.contains(n.as_str()) && !ARG_RULED.contains(&n.as_str())).cloned().collect();
+        if only.is_empty() {
+            continue;
+        }
+        rules.push(Rule {
+            names: only,
+            comment: format!("cinch: what {arch} needs besides"),
+            includes: Filter { arches: vec![go_arch(*arch).into()], ..Filter::default() },
+            ..rule(Action::Allow)
+        });
+    }
+    let seen = every;
 
     // clone: the namespace bits seen (none, for ordinary threads and forks).
     let clone_flags = observed(trace, "clone", "flags").chain(observed(trace, "clone3", "flags"));
@@ -200,7 +245,7 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
 
     if !trace.unknown_syscall_numbers.is_empty() {
         notes.push(
-            format!("syscall numbers {:?} have no name on {arch} and stay denied", trace.unknown_syscall_numbers)
+            format!("syscall numbers {:?} have no name on {from} and stay denied", trace.unknown_syscall_numbers)
                 .into(),
         );
     }
@@ -212,7 +257,7 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
     // kernel were older), not EPERM, which would fail the program instead.
     let enosys: Vec<String> = ENOSYS_FALLBACKS
         .iter()
-        .filter(|(call, _)| !seen.contains(call) && arch.syscall_number(call).is_some())
+        .filter(|(call, _)| !seen.contains(call) && arches.iter().all(|a| a.syscall_number(call).is_some()))
         .map(|(call, _)| (*call).to_string())
         .collect();
     if !enosys.is_empty() {
@@ -231,7 +276,10 @@ pub fn generate(trace: &Trace, options: &Options) -> Result<Generated, SeccompEr
     let profile = Profile {
         default_action,
         default_errno_ret,
-        arch_map: vec![ArchMap { architecture: scmp_arch(arch).into(), sub_architectures: vec![] }],
+        arch_map: arches
+            .iter()
+            .map(|a| ArchMap { architecture: scmp_arch(*a).into(), sub_architectures: vec![] })
+            .collect(),
         architectures: vec![],
         flags: vec![],
         listener_path: None,
@@ -313,7 +361,7 @@ mod tests {
 
     fn container_profile() -> Generated {
         let trace = Trace::from_json(CONTAINER_TRACE).unwrap();
-        generate(&trace, &Options { runtime: Some(Runtime::Runc), mode: Mode::Enforce }).unwrap()
+        generate(&trace, &Options { runtime: Some(Runtime::Runc), mode: Mode::Enforce, ..Options::default() }).unwrap()
     }
 
     #[test]
@@ -333,7 +381,8 @@ mod tests {
     #[test]
     fn golden_host_trace_without_floor() {
         let trace = Trace::from_json(HOST_TRACE).unwrap();
-        let generated = generate(&trace, &Options { runtime: None, mode: Mode::Enforce }).unwrap();
+        let generated =
+            generate(&trace, &Options { runtime: None, mode: Mode::Enforce, ..Options::default() }).unwrap();
         insta::assert_snapshot!("worker_host_docker", generated.profile.to_json());
     }
 
@@ -391,7 +440,8 @@ mod tests {
         trace.add_args("clone", [("flags".to_string(), flags)].into());
         trace.syscalls.entry("personality".into()).or_default().count = 1;
         trace.add_args("personality", [("persona".to_string(), 0xffff_ffff)].into());
-        let profile = generate(&trace, &Options { runtime: None, mode: Mode::Enforce }).unwrap().profile;
+        let profile =
+            generate(&trace, &Options { runtime: None, mode: Mode::Enforce, ..Options::default() }).unwrap().profile;
         let clone_values: Vec<u64> =
             profile.syscalls.iter().filter(|r| r.names == ["clone"]).map(|r| r.args[0].value_two).collect();
         assert_eq!(clone_values, vec![0, (libc::CLONE_NEWNS | libc::CLONE_NEWPID) as u64]);
@@ -414,7 +464,8 @@ mod tests {
         };
         trace.add_args("socket", socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP));
         trace.add_args("socket", socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, libc::IPPROTO_TCP));
-        let profile = generate(&trace, &Options { runtime: None, mode: Mode::Enforce }).unwrap().profile;
+        let profile =
+            generate(&trace, &Options { runtime: None, mode: Mode::Enforce, ..Options::default() }).unwrap().profile;
         let rules: Vec<Vec<(u32, u64, u64)>> = profile
             .syscalls
             .iter()

@@ -9,6 +9,7 @@ pub mod generate;
 pub mod k8s;
 pub mod oci;
 pub mod profile;
+pub mod translate;
 pub mod verdict;
 
 pub use floor::{FloorChoice, Runtime};
@@ -95,6 +96,8 @@ pub struct RenderOptions<'a> {
     pub mode: Mode,
     /// The resource's name (k8s form only; SeccompProfile is cluster-scoped).
     pub name: &'a str,
+    /// The architectures the profile is for (empty: the trace's).
+    pub arches: &'a [Arch],
 }
 
 /// A profile's text in its form, and the generator's notes.
@@ -106,7 +109,10 @@ pub struct Rendered {
 
 /// The profile of `trace`, generated and written in the asked form.
 pub fn render(trace: &crate::Trace, options: &RenderOptions) -> Result<Rendered, SeccompError> {
-    let generated = generate(trace, &Options { runtime: options.floor.resolve(trace), mode: options.mode })?;
+    let generated = generate(
+        trace,
+        &Options { runtime: options.floor.resolve(trace), mode: options.mode, arches: options.arches.to_vec() },
+    )?;
     let profile = generated.profile;
     let text = match options.format {
         Format::Docker => profile.to_json(),
@@ -181,10 +187,14 @@ pub fn validate(profile: &Profile) -> Result<(), SeccompError> {
         }
     }
     for rule in &profile.syscalls {
+        // A rule limited to some architectures (Docker's includes.arches)
+        // names their calls only.
+        let limited: Vec<Arch> = rule.includes.arches.iter().filter_map(|a| profile::arch_of_go(a)).collect();
+        let applies: Vec<&Arch> = arches.iter().filter(|a| limited.is_empty() || limited.contains(a)).collect();
         for name in rule.all_names() {
-            for arch in &arches {
+            for arch in &applies {
                 if arch.syscall_number(name).is_none() {
-                    return Err(SeccompError::UnknownSyscall { name: name.to_string(), arch: *arch });
+                    return Err(SeccompError::UnknownSyscall { name: name.to_string(), arch: **arch });
                 }
             }
         }

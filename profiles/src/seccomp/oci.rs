@@ -18,8 +18,12 @@ pub fn to_oci(profile: &Profile) -> Result<LinuxSeccomp, SeccompError> {
     }
     let mut syscalls = Vec::new();
     for rule in &profile.syscalls {
-        // Capability and kernel conditions are Docker's; the OCI form has none.
-        if !rule.includes.is_empty() || !rule.excludes.is_empty() {
+        // Capability and kernel conditions are Docker's; the OCI form has
+        // none. A rule limited to some architectures is kept: its names are
+        // calls of those only, which the runtime's libseccomp ignores on the
+        // others (a name both have widens the others by it).
+        let arches_only = rule.includes.caps.is_empty() && rule.includes.min_kernel.is_none();
+        if !arches_only || !rule.excludes.is_empty() {
             continue;
         }
         let mut args = Vec::new();

@@ -99,12 +99,8 @@ pub struct RuleEnv {
 }
 
 impl RuleEnv {
-    /// Go's name of the architecture, which Docker's `arches` use.
     fn go_arch(&self) -> &'static str {
-        match self.arch {
-            crate::Arch::X86_64 => "amd64",
-            crate::Arch::Aarch64 => "arm64",
-        }
+        go_arch(self.arch)
     }
 
     fn has_cap(&self, cap: &str) -> bool {
@@ -272,6 +268,19 @@ pub fn scmp_arch(arch: Arch) -> &'static str {
         Arch::X86_64 => "SCMP_ARCH_X86_64",
         Arch::Aarch64 => "SCMP_ARCH_AARCH64",
     }
+}
+
+/// Go's name of the architecture, which Docker's `includes.arches` use.
+pub fn go_arch(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "amd64",
+        Arch::Aarch64 => "arm64",
+    }
+}
+
+/// The architecture cinch knows for Go's name of it, if any.
+pub fn arch_of_go(name: &str) -> Option<Arch> {
+    Arch::ALL.into_iter().find(|a| go_arch(*a) == name)
 }
 
 /// The architecture cinch knows for a libseccomp name, if any.

@@ -194,7 +194,8 @@ mod tests {
     fn a_log_profile_of_a_trace_sees_only_what_the_trace_did_not_do() {
         let mut traced = trace_of(&[("read", 3), ("socket", 1)]);
         traced.add_args("socket", socket_args(2, 1)); // AF_INET, SOCK_STREAM
-        let profile = generate(&traced, &Options { runtime: None, mode: Mode::Log }).unwrap().profile;
+        let profile =
+            generate(&traced, &Options { runtime: None, mode: Mode::Log, ..Options::default() }).unwrap().profile;
         assert_eq!(profile.default_action, Action::Log);
 
         let mut later = trace_of(&[("read", 9), ("socket", 2), ("fsync", 1)]);
@@ -210,7 +211,8 @@ mod tests {
     #[test]
     fn the_most_severe_matching_rule_wins_and_unrecorded_arguments_are_unknown() {
         let traced = trace_of(&[("read", 1), ("clone", 1)]);
-        let profile = generate(&traced, &Options { runtime: None, mode: Mode::Enforce }).unwrap().profile;
+        let profile =
+            generate(&traced, &Options { runtime: None, mode: Mode::Enforce, ..Options::default() }).unwrap().profile;
         assert_eq!(verdict(&profile, &env(), "read", &[]), Verdict::Allowed);
         assert_eq!(verdict(&profile, &env(), "clone3", &[]), Verdict::Outside(Action::Errno));
         assert_eq!(verdict(&profile, &env(), "mount", &[]), Verdict::Outside(Action::Errno));

@@ -5,7 +5,7 @@ use crate::input::read_trace;
 use crate::output::{print_notes, PendingOutput};
 use anyhow::{Context, Result};
 use cinch_profiles::seccomp::{self, FloorChoice, Format, Mode, RenderOptions};
-use cinch_profiles::Trace;
+use cinch_profiles::{Arch, Trace};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 use std::path::PathBuf;
@@ -21,7 +21,8 @@ use std::path::PathBuf;
     cinch generate seccomp --trace trace.json -o seccomp.json\n  \
     docker run --security-opt seccomp=seccomp.json IMAGE\n  \
     cinch generate seccomp --trace trace.json --mode log -o staging.json\n  \
-    cinch generate seccomp --trace trace.json --format k8s --name mascot-worker -o seccomp.yaml\n\n\
+    cinch generate seccomp --trace trace.json --format k8s --name mascot-worker -o seccomp.yaml\n  \
+    cinch generate seccomp --trace trace.json --arch x86_64,aarch64 -o seccomp.json\n\n\
     Exit status: 0 written; 2 unreadable trace or unwritable output.")]
 pub struct SeccompArgs {
     /// Trace file written by `cinch trace`
@@ -51,13 +52,27 @@ pub struct SeccompArgs {
     /// Resource name (k8s format; default: the traced container's name)
     #[arg(long)]
     name: Option<String>,
+
+    /// Architectures to write the profile for, comma-separated (x86_64,
+    /// aarch64; default: the trace's). The trace's calls are translated for
+    /// another architecture (open -> openat, stat -> newfstatat, fork ->
+    /// clone, ...; the README lists the rules), and what only one needs is
+    /// limited to it (Docker's includes.arches)
+    #[arg(long, value_delimiter = ',', value_name = "ARCH")]
+    arch: Vec<Arch>,
 }
 
 pub fn run(args: SeccompArgs) -> Result<u8> {
     let trace = read_trace(&args.trace)?;
     let output = PendingOutput::reserve(&args.output)?;
     let name = args.name.clone().unwrap_or_else(|| trace.default_profile_name());
-    let options = RenderOptions { format: args.format, floor: args.runtime_floor, mode: args.mode, name: &name };
+    let options = RenderOptions {
+        format: args.format,
+        floor: args.runtime_floor,
+        mode: args.mode,
+        name: &name,
+        arches: &args.arch,
+    };
     let text = render(&trace, &options)?;
     let shown = output.shown(&args.output);
     output.commit(text.as_bytes())?;
