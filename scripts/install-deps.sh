@@ -9,14 +9,21 @@
 #   apparmor               apparmor_parser: every generated AppArmor profile is compiled in the tests
 #   nftables               nft -c checks the cluster bundle's firewall rules
 #   jq                     runs generate userns's oci-merge.jq as its users would
-#   qemu-system-x86, busybox-static, cpio, binutils   scripts/apparmor-vm and kernel-guest: Debian's
-#                          kernel under qemu (AppArmor enforced; the kernel package itself is fetched there)
+#   qemu-system-x86, busybox-static, cpio, binutils   scripts/vm (the kernel matrix, and
+#                          apparmor-vm: AppArmor enforced), kernel-guest: Debian's kernels under qemu
+#                          (the kernel packages themselves are fetched there)
+#   qemu-system-arm, gcc-aarch64-linux-gnu, libc6-dev-arm64-cross   scripts/arm64-vm and the
+#                          aarch64 cross-build of cinch (the Rust target is added with rustup)
 #   openssh-server, -client  the cluster bundle's key and forced command against a real sshd
 #                          (started only by the test, in a network namespace of its own)
 # Extra package names may be given (bench/run.sh adds strace and bpftrace).
 # Installs only what is missing; needs root.
 set -euo pipefail
-packages=(clang-19 libbpf-dev docker.io runc crun debootstrap util-linux tar gcc libc6-dev apparmor nftables openssh-server openssh-client jq qemu-system-x86 busybox-static cpio binutils "$@")
+packages=(clang-19 libbpf-dev docker.io runc crun debootstrap util-linux tar gcc libc6-dev apparmor nftables openssh-server openssh-client jq qemu-system-x86 busybox-static cpio binutils qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross "$@")
+# The aarch64 standard library, for the cross-build (stable Rust; no apt package).
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+    rustup target add aarch64-unknown-linux-gnu
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

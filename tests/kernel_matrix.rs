@@ -37,7 +37,8 @@ fn tracer_test_binaries() -> Vec<PathBuf> {
                 .map(|e| e.path())
                 .filter(|p| {
                     let file = p.file_name().unwrap().to_string_lossy().to_string();
-                    file.strip_prefix(&format!("{name}-")).is_some_and(|hash| hash.chars().all(|c| c.is_ascii_hexdigit()))
+                    file.strip_prefix(&format!("{name}-"))
+                        .is_some_and(|hash| hash.chars().all(|c| c.is_ascii_hexdigit()))
                 })
                 .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
                 .collect();
@@ -53,8 +54,8 @@ fn busybox_bundle(dir: &Path) {
     for sub in ["bin", "tmp", "proc", "dev", "sys"] {
         std::fs::create_dir_all(rootfs.join(sub)).unwrap();
     }
-    let busybox = String::from_utf8(Command::new("sh").args(["-c", "command -v busybox"]).output().unwrap().stdout)
-        .unwrap();
+    let busybox =
+        String::from_utf8(Command::new("sh").args(["-c", "command -v busybox"]).output().unwrap().stdout).unwrap();
     std::fs::copy(busybox.trim(), rootfs.join("bin/busybox")).unwrap();
     std::os::unix::fs::symlink("busybox", rootfs.join("bin/sh")).unwrap();
     let out = Command::new("runc").args(["spec", "--bundle"]).arg(dir).output().unwrap();
@@ -82,7 +83,7 @@ fn matrix_kernel(kernel: &str) {
     for bin in tracer_test_binaries() {
         let name = bin.file_name().unwrap().to_string_lossy().split('-').next().unwrap().to_string();
         script.push_str(&format!(
-            "echo '=== {name}'; {} --test-threads=1 2>&1; echo \"cinch-matrix {name}=$?\"\n",
+            "echo '=== {name}'; {} --test-threads=1 --color never 2>&1; echo \"cinch-matrix {name}=$?\"\n",
             bin.display()
         ));
     }

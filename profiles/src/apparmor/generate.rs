@@ -656,6 +656,40 @@ mod golden {
     }
 
     #[test]
+    fn a_script_the_workload_execs_gets_ix_and_the_entrypoint_none() {
+        use crate::trace::{ExecUse, FileUse, IN_PLACE};
+        let mut trace = Trace::from_json(WORKER_TRACE).unwrap();
+        let read = |names: &[&str]| FileUse {
+            access: [Access::Read].into_iter().collect(),
+            names: names.iter().map(|n| n.to_string()).collect(),
+            ..FileUse::default()
+        };
+        trace.files.insert("/srv/entrypoint".into(), read(&["/entrypoint"]));
+        trace.files.insert("/srv/by-runtime".into(), read(&[]));
+        trace.executions.insert(
+            "/usr/bin/dash".into(),
+            ExecUse {
+                parents: [IN_PLACE.to_string()].into(),
+                scripts: ["/entrypoint".into()].into(),
+                ..ExecUse::default()
+            },
+        );
+        trace.executions.insert(
+            "/usr/bin/bash".into(),
+            ExecUse {
+                parents: [OUTSIDE.to_string()].into(),
+                scripts: ["/srv/by-runtime".into()].into(),
+                ..ExecUse::default()
+            },
+        );
+        let text = generate(&trace, &Options { name: "w".into(), glob_min: 3 }).unwrap().profile.render();
+        // By the file the name reached (a link), as AppArmor mediates it.
+        assert!(text.contains("\"/srv/entrypoint\" mrix,"), "{text}");
+        // The runtime started this one: its exec is not the profile's to allow.
+        assert!(text.contains("\"/srv/by-runtime\" r,"), "{text}");
+    }
+
+    #[test]
     fn no_allow_rule_has_a_double_star() {
         let trace = Trace::from_json(WORKER_TRACE).unwrap();
         let generated = generate(&trace, &Options { name: "w".into(), glob_min: 2 }).unwrap();

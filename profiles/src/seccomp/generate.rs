@@ -487,6 +487,43 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_for_both_architectures_translates_and_limits_what_only_one_needs() {
+        let trace = Trace::from_json(CONTAINER_TRACE).unwrap();
+        let options =
+            Options { runtime: Some(Runtime::Runc), arches: vec![Arch::X86_64, Arch::Aarch64], ..Options::default() };
+        let generated = generate(&trace, &options).unwrap();
+        let profile = &generated.profile;
+        assert_eq!(profile.arch_names(), ["SCMP_ARCH_AARCH64", "SCMP_ARCH_X86_64"]);
+        let only = |arch: &str| -> Vec<&str> {
+            profile
+                .syscalls
+                .iter()
+                .filter(|r| r.includes.arches == [arch])
+                .flat_map(|r| r.names.iter().map(String::as_str))
+                .collect()
+        };
+        for name in ["mkdirat", "ppoll", "readlinkat"] {
+            assert!(only("arm64").contains(&name), "{name}: {:?}", only("arm64"));
+        }
+        for name in ["arch_prctl", "mkdir", "poll", "readlink"] {
+            assert!(only("amd64").contains(&name), "{name}: {:?}", only("amd64"));
+        }
+        // Shared names are in the unconditional rules; each rule checks against its arches.
+        assert!(profile.syscalls[0].includes.is_empty() && profile.syscalls[0].names.contains(&"openat".to_string()));
+        validate(profile).unwrap();
+        assert!(generated.notes.iter().any(|n| n.text.contains("mkdir -> mkdirat")), "{:?}", generated.notes);
+        assert!(generated.notes.iter().any(|n| n.text.contains("arch_prctl")), "{:?}", generated.notes);
+        // The OCI form keeps the per-architecture rules (flattened).
+        let oci = oci::to_json(&oci::to_oci(profile).unwrap());
+        assert!(oci.contains("\"mkdirat\"") && oci.contains("\"arch_prctl\""), "{oci}");
+        // For aarch64 alone, nothing x86_64-only is left.
+        let arm = generate(&trace, &Options { arches: vec![Arch::Aarch64], ..options }).unwrap().profile;
+        let names: Vec<&str> = arm.syscalls.iter().flat_map(|r| r.all_names()).collect();
+        assert!(!names.contains(&"arch_prctl") && !names.contains(&"open") && names.contains(&"openat"), "{names:?}");
+        assert!(arm.syscalls.iter().all(|r| r.includes.is_empty()));
+    }
+
+    #[test]
     fn a_name_unknown_to_a_listed_arch_is_an_error() {
         let mut profile = container_profile().profile;
         profile.syscalls[0].names.push("not_a_syscall".into());
