@@ -9,7 +9,7 @@
 #   apparmor               apparmor_parser: every generated AppArmor profile is compiled in the tests
 #   nftables               nft -c checks the cluster bundle's firewall rules
 #   jq                     runs generate userns's oci-merge.jq as its users would
-#   qemu-system-x86, busybox-static, cpio, binutils   scripts/vm (the kernel matrix, and
+#   qemu-system-x86, busybox-static, cpio, binutils, xz-utils   scripts/vm (the kernel matrix, and
 #                          apparmor-vm: AppArmor enforced), kernel-guest: Debian's kernels under qemu
 #                          (the kernel packages themselves are fetched there)
 #   qemu-system-arm, gcc-aarch64-linux-gnu, libc6-dev-arm64-cross   scripts/arm64-vm and the
@@ -19,7 +19,7 @@
 # Extra package names may be given (bench/run.sh adds strace and bpftrace).
 # Installs only what is missing; needs root.
 set -euo pipefail
-packages=(clang-19 libbpf-dev docker.io runc crun debootstrap util-linux tar gcc libc6-dev apparmor nftables openssh-server openssh-client jq qemu-system-x86 busybox-static cpio binutils qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross "$@")
+packages=(clang-19 libbpf-dev docker.io runc crun debootstrap util-linux tar gcc libc6-dev apparmor nftables openssh-server openssh-client jq qemu-system-x86 busybox-static cpio binutils xz-utils qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross "$@")
 # The aarch64 standard library, for the cross-build (stable Rust; no apt package).
 if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
     rustup target add aarch64-unknown-linux-gnu

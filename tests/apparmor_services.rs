@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 use support::docker::{docker_ready, populate_worker_rootfs, worker_image};
+use support::guest::GuestRun;
 use support::services::{config_dir, profile, Service, SERVICES};
 use support::{cinch, demo_fasta, fixture, free_port, node_dir, output_text, require, require_root, workspace_root};
 
@@ -368,16 +369,10 @@ fn the_worker_and_each_service_serve_under_their_profiles_where_apparmor_enforce
     let started = std::time::Instant::now();
     let out = vm.args(["--", "bash"]).arg(work.path().join("guest.sh")).output().unwrap();
     let took = started.elapsed();
-    let all = output_text(&out);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let status = |name: &str, step: &str| -> Option<i32> {
-        let prefix = format!("cinch-vm {name} {step}=");
-        stdout.lines().find_map(|l| l.strip_prefix(&prefix)).and_then(|s| s.trim().parse().ok())
-    };
-    let section = |name: &str, step: &str| -> String {
-        let text = stdout.split(&format!("=== {name} {step}\n")).nth(1).unwrap_or("");
-        text.split("\n=== ").next().unwrap_or("").to_string()
-    };
+    let run = GuestRun::new(&out, "cinch-vm");
+    let (all, stdout) = (&run.all, &run.stdout);
+    let status = |name: &str, step: &str| run.status(&format!("{name} {step}"));
+    let section = |name: &str, step: &str| run.section(&format!("{name} {step}"));
     let denied: Vec<&str> = stdout.lines().filter(|l| l.starts_with("audit: ") && l.contains("DENIED")).collect();
     for c in &containers {
         let name = c.name.as_str();

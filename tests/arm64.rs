@@ -1,5 +1,6 @@
 //! arm64 for real, in a guest of Debian's arm64 kernel (`scripts/arm64-vm`):
-//! the aarch64 cinch (cross-built here, static) traces an arm64 workload
+//! the tracer's own tests (`trace_command`, `trace_files`, cross-built) pass
+//! there as on x86_64, and the aarch64 cinch (static) traces an arm64 workload
 //! (Debian's arm64 busybox) with the arm64 eBPF object, and Debian's arm64
 //! runc runs the workload as a container under (a) the seccomp profile
 //! generated from that arm64 trace, and (b) the profile translated for
@@ -14,6 +15,7 @@ use cinch_profiles::seccomp::profile::Profile;
 use cinch_profiles::{Arch, Trace};
 use std::collections::BTreeSet;
 use std::process::Command;
+use support::guest::GuestRun;
 use support::{cinch, output_text, require_root, workspace_root};
 
 /// The workload, a busybox shell: a file written and read back, a listing.
@@ -31,6 +33,30 @@ fn allowed(profile_json: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The tracer's test binaries (`trace_command`, `trace_files`), cross-built
+/// for aarch64 and static, as `fixtures/build-static.sh` builds cinch.
+fn cross_built_tests() -> Vec<std::path::PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(workspace_root())
+        .env("CARGO_TARGET_DIR", workspace_root().join("target/static"))
+        .env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER", "aarch64-linux-gnu-gcc")
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .args(["test", "--no-run", "--release", "--locked", "--target", "aarch64-unknown-linux-gnu"])
+        .args(["--message-format", "json", "--test", "trace_command", "--test", "trace_files"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cross-building the tracer's tests: {}", output_text(&out));
+    let bins: Vec<std::path::PathBuf> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["kind"][0] == "test")
+        .filter_map(|m| m["executable"].as_str().map(std::path::PathBuf::from))
+        .collect();
+    assert_eq!(bins.len(), 2, "{bins:?}");
+    bins
+}
+
 #[test]
 fn arm64_traces_with_its_own_object_and_both_profiles_hold_under_arm64_runc() {
     if !require_root() {
@@ -42,6 +68,7 @@ fn arm64_traces_with_its_own_object_and_both_profiles_hold_under_arm64_runc() {
         .unwrap();
     assert!(out.status.success(), "cross-building cinch for aarch64: {}", output_text(&out));
     let built = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let tests = cross_built_tests();
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("guest");
     std::fs::create_dir(&dir).unwrap();
@@ -65,8 +92,19 @@ fn arm64_traces_with_its_own_object_and_both_profiles_hold_under_arm64_runc() {
     assert!(out.status.success(), "translating: {}", output_text(&out));
     let translation_notes = output_text(&out);
 
-    // In the guest: (a) traced and generated there, then each profile under runc.
+    // In the guest: the tracer's own tests, as on every x86_64 kernel of the
+    // matrix (they find cinch and the fixtures by the paths they were built
+    // with, which --copy recreates there).
     let mut script = String::from("set -u\n");
+    script.push_str(&format!("export CINCH_FIXTURES={}\n", built.display()));
+    for bin in &tests {
+        let name = bin.file_name().unwrap().to_string_lossy().split('-').next().unwrap().to_string();
+        script.push_str(&format!(
+            "echo '=== {name}'; {} --test-threads=1 --color never 2>&1; echo \"cinch-arm64 {name}=$?\"\n",
+            bin.display()
+        ));
+    }
+    // Then (a) traced and generated there, and each profile under runc.
     script.push_str("B=/tmp/bundle; mkdir -p $B/rootfs/bin $B/rootfs/tmp; cp /bin/busybox $B/rootfs/bin/\n");
     script.push_str("ln -s busybox $B/rootfs/bin/sh; (cd $B && runc spec)\n");
     script.push_str(&format!(
@@ -104,22 +142,28 @@ run() { config "$1" "$2"; runc run --no-pivot --bundle $B c-$3 < /dev/null 2>&1;
     script.push_str("echo '=== arm64 trace'; cat /tmp/arm64.json; echo '=== traced profile'; cat /work/traced.json; echo '=== end'\n");
     std::fs::write(dir.join("guest.sh"), &script).unwrap();
     let started = std::time::Instant::now();
-    let out = Command::new(workspace_root().join("scripts/arm64-vm"))
-        .arg("--dir")
-        .arg(&dir)
-        .args(["--", "sh", "/work/guest.sh"])
-        .output()
-        .unwrap();
-    let all = output_text(&out);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let status = |step: &str| -> Option<i32> {
-        let prefix = format!("cinch-arm64 {step}=");
-        stdout.lines().find_map(|l| l.strip_prefix(&prefix)).and_then(|s| s.trim().parse().ok())
-    };
-    let section = |name: &str| -> String {
-        let text = stdout.split(&format!("=== {name}\n")).nth(1).unwrap_or("");
-        text.split("\n=== ").next().unwrap_or("").to_string()
-    };
+    let mut vm = Command::new(workspace_root().join("scripts/arm64-vm"));
+    vm.arg("--dir").arg(&dir);
+    for file in
+        ["cinch", "cinch-probe", "mascot-worker", "mascot-client"].iter().map(|f| built.join(f)).chain(tests.clone())
+    {
+        vm.arg("--copy").arg(file);
+    }
+    let out = vm.args(["--", "sh", "/work/guest.sh"]).output().unwrap();
+    let run = GuestRun::new(&out, "cinch-arm64");
+    let all = &run.all;
+    let status = |step: &str| run.status(step);
+    let section = |name: &str| run.section(name);
+    for step in ["trace_command", "trace_files"] {
+        assert_eq!(status(step), Some(0), "{step} failed on arm64:\n{all}");
+    }
+    let ran: usize = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("test result: ok."))
+        .filter_map(|l| l.split_whitespace().nth(3).and_then(|n| n.parse::<usize>().ok()))
+        .sum();
+    assert!(ran >= 19, "only {ran} tracer tests passed on arm64:\n{all}");
     assert_eq!(status("trace"), Some(0), "{all}");
     assert_eq!(status("generate"), Some(0), "{all}");
     let trace = Trace::from_json(&section("arm64 trace")).unwrap_or_else(|e| panic!("the arm64 trace: {e}\n{all}"));

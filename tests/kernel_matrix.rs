@@ -19,6 +19,7 @@ mod support;
 use cinch_profiles::Trace;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::guest::GuestRun;
 use support::{fixtures, output_text, require_root, workspace_root};
 
 /// The test binaries run in each guest: built beside this one (the same
@@ -99,12 +100,9 @@ fn matrix_kernel(kernel: &str) {
         .arg(work.path().join("guest.sh"))
         .output()
         .unwrap();
-    let all = output_text(&out);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let status = |step: &str| -> Option<i32> {
-        let prefix = format!("cinch-matrix {step}=");
-        stdout.lines().find_map(|l| l.strip_prefix(&prefix)).and_then(|s| s.trim().parse().ok())
-    };
+    let run = GuestRun::new(&out, "cinch-matrix");
+    let (all, stdout) = (&run.all, &run.stdout);
+    let status = |step: &str| run.status(step);
     for step in ["trace_command", "trace_files", "container"] {
         assert_eq!(status(step), Some(0), "Linux {kernel}: {step} failed in the guest:\n{all}");
     }
@@ -115,8 +113,8 @@ fn matrix_kernel(kernel: &str) {
         .filter_map(|l| l.split_whitespace().nth(3).and_then(|n| n.parse::<usize>().ok()))
         .sum();
     assert!(ran >= 19, "Linux {kernel}: only {ran} tests passed:\n{all}");
-    let trace_text = stdout.split("=== container trace\n").nth(1).and_then(|t| t.split("=== end").next()).unwrap_or("");
-    let trace = Trace::from_json(trace_text).unwrap_or_else(|e| panic!("Linux {kernel}: container trace: {e}\n{all}"));
+    let trace_text = run.section("container trace");
+    let trace = Trace::from_json(&trace_text).unwrap_or_else(|e| panic!("Linux {kernel}: container trace: {e}\n{all}"));
     assert!(trace.host.kernel.starts_with(kernel), "{}", trace.host.kernel);
     // The container's files as its root sees them, and what it made.
     assert!(trace.executions.contains_key("/bin/busybox"), "{:?}", trace.executions.keys());

@@ -47,6 +47,19 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
 }
 
+/* Whether `mnt` is the root a mount namespace shows: the mount on the root
+ * of the hidden top mount (rootfs, or its copy in a new namespace), or the
+ * top itself when nothing is mounted there (a system still on its initramfs,
+ * whose own mounts, /tmp say, hang below the root). */
+static __always_inline bool is_namespace_root(struct mount *mnt)
+{
+	struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+	if (up == mnt)
+		return true;
+	return BPF_CORE_READ(up, mnt_parent) == up &&
+	       BPF_CORE_READ(mnt, mnt_mountpoint) == BPF_CORE_READ(up, mnt.mnt_root);
+}
+
 /* One level of the walk: prepend the dentry's name, or cross a mount point.
  * Returns 1 to stop. */
 CINCH_LOOP_FN(walk_step)
@@ -69,8 +82,8 @@ CINCH_LOOP_FN(walk_step)
 	if (d == mnt_root || d == parent) {
 		struct mount *mnt = real_mount(vfsmnt);
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-		if (w->chrooted && d == mnt_root && up != mnt && BPF_CORE_READ(up, mnt_parent) == up) {
-			/* The namespace's root (the mount on its rootfs). */
+		if (w->chrooted && d == mnt_root && is_namespace_root(mnt)) {
+			/* The namespace's root: the walk past a chroot ends here. */
 			if (!(w->flags & CINCH_PATH_CHROOTED))
 				w->flags |= CINCH_PATH_OUTSIDE_ROOT; /* outside the chroot */
 			w->done = 1;
@@ -104,17 +117,14 @@ CINCH_LOOP_FN(walk_step)
 	return 0;
 }
 
-/* Whether the task's root is not its mount namespace's root: the root
- * directory of the mount on the namespace's rootfs (or of the top mount). */
+/* Whether the task's root is not its mount namespace's root. */
 static __always_inline bool task_chrooted(struct task_struct *task)
 {
 	struct dentry *root = BPF_CORE_READ(task, fs, root.dentry);
 	struct vfsmount *root_mnt = BPF_CORE_READ(task, fs, root.mnt);
 	if (root != BPF_CORE_READ(root_mnt, mnt_root))
 		return true;
-	struct mount *mnt = real_mount(root_mnt);
-	struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-	return up != mnt && BPF_CORE_READ(up, mnt_parent) != up;
+	return !is_namespace_root(real_mount(root_mnt));
 }
 
 /* Walks `dentry` up to the task's root (the namespace's, if chrooted) and

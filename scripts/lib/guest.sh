@@ -90,12 +90,24 @@ guest_modules() {
         local name=$1 file dep
         [ -n "${seen[$name]:-}" ] && return 0
         seen[$name]=1
-        file=$(find "$kdir"/lib/modules -name "$name.ko" | head -1)
-        [ -n "$file" ] || { echo "guest: no module $name in $kdir" >&2; return 1; }
-        for dep in $(strings "$file" | sed -n 's/^depends=//p' | tr ',' ' '); do
+        # Under lib/ or (Debian 13, merged /usr) usr/lib/, and xz-compressed
+        # from Debian 13 on: unpacked here, as busybox's insmod reads only .ko.
+        file=$(find "$kdir"/lib/modules "$kdir"/usr/lib/modules \( -name "$name.ko" -o -name "$name.ko.xz" \) \
+            2>/dev/null | head -1 || true)
+        if [ -z "$file" ]; then
+            # Built into this kernel (Debian 13's virtio_pci): nothing to load.
+            { find "$kdir"/lib/modules "$kdir"/usr/lib/modules -name modules.builtin 2>/dev/null || true; } |
+                xargs -r grep -qE "/${name//_/[_-]}\.ko\$" && return 0
+            echo "guest: no module $name in $kdir" >&2
+            return 1
+        fi
+        case $file in
+            *.xz) xz -dc "$file" >"$dir/modules/$name.ko" ;;
+            *) cp "$file" "$dir/modules/$name.ko" ;;
+        esac
+        for dep in $(strings "$dir/modules/$name.ko" | sed -n 's/^depends=//p' | tr ',' ' '); do
             _guest_module "$dep"
         done
-        cp "$file" "$dir/modules/"
         echo "$name.ko" >>"$dir/modules/order"
     }
     local m

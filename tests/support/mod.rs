@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod docker;
+pub mod guest;
 pub mod services;
 
 use cinch_profiles::Trace;
