@@ -37,7 +37,8 @@ pub struct Service {
     /// www-data (setuid, setgid) and, as root, opens its www-data:adm 0640
     /// logs (dac_override); PostgreSQL's entrypoint, as root, makes its data
     /// directory in postgres's /var/lib/postgresql (dac_override), chmods it
-    /// once it is postgres's (fowner) and drops to postgres (setuid, setgid);
+    /// once it is postgres's (fowner; fsetid, not being in its group) and
+    /// drops to postgres (setuid, setgid);
     /// Redis runs as its own user on its own files.
     pub capabilities: &'static [&'static str],
 }
@@ -56,7 +57,7 @@ fn redis_benchmark_ok(out: &str) -> bool {
 }
 
 /// Capabilities inferred from what the kernel saw the workload do.
-pub const INFERRED: &[&str] = &["setuid", "setgid", "dac_override", "dac_read_search", "fowner"];
+pub const INFERRED: &[&str] = &["setuid", "setgid", "dac_override", "dac_read_search", "fowner", "fsetid"];
 
 pub const SERVICES: &[Service] = &[
     Service {
@@ -84,7 +85,7 @@ pub const SERVICES: &[Service] = &[
         operation: "psql -q -h 127.0.0.1 -p 15432 -U postgres -c CHECKPOINT postgres",
         operation_ok: "pg_isready -q -h 127.0.0.1 -p 15432 -U postgres -d postgres",
         log_files: &[],
-        capabilities: &["setuid", "setgid", "dac_override", "fowner"],
+        capabilities: &["setuid", "setgid", "dac_override", "fowner", "fsetid"],
     },
     Service {
         name: "redis",
