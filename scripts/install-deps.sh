@@ -10,7 +10,7 @@
 #   nftables               nft -c checks the cluster bundle's firewall rules
 #   jq                     runs generate userns's oci-merge.jq as its users would
 #   qemu-system-x86, busybox-static, cpio, binutils, xz-utils   scripts/vm (the kernel matrix, and
-#                          apparmor-vm: AppArmor enforced), kernel-guest: Debian's kernels under qemu
+#                          apparmor-vm: AppArmor enforced): Debian's kernels under qemu
 #                          (the kernel packages themselves are fetched there)
 #   qemu-system-arm, gcc-aarch64-linux-gnu, libc6-dev-arm64-cross   scripts/arm64-vm and the
 #                          aarch64 cross-build of cinch (the Rust target is added with rustup)

@@ -1,8 +1,10 @@
-# Shared by scripts/kernel-guest and scripts/apparmor-vm (sourced, not run):
+# Shared by scripts/vm and scripts/arm64-vm (sourced, not run):
 # a Debian kernel package booted under qemu with TCG (/dev/kvm hangs guests
 # on these machines) from an initramfs with busybox.
 #   guest_tools                 installs qemu-system-x86, busybox-static, cpio, binutils
-#   guest_kernel [K]            prints the kernel's directory (downloaded and cached once)
+#   guest_kernel [K]            prints the kernel's directory (downloaded and cached once;
+#                               K: 5.10, 6.1, 6.12 or a package; $guest_arch=arm64 for arm64's)
+#   guest_apt SUITE ARCH get|cache ARGS...   apt-get/apt-cache on a Debian suite, privately
 #   guest_busybox DIR           an initramfs root with busybox and its applets
 #   guest_modules KDIR DIR M..  copies modules M (and what they depend on) to DIR/modules, in load order
 #   guest_initrd DIR OUT        packs DIR as a gzip'd newc cpio
