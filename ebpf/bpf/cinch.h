@@ -145,8 +145,10 @@
 /* Longest path kept, terminator included; longer ones are truncated (the
  * kept part is the end of the path) and flagged. */
 #define CINCH_PATH_MAX 4096
-/* Directory levels walked at most. */
+/* Directory levels walked at most; by the compatibility object (kernels
+ * without bpf_loop, see compat.bpf.h), fewer: deeper paths are truncated. */
 #define CINCH_PATH_DEPTH 1024
+#define CINCH_COMPAT_PATH_DEPTH 128
 /* Room for the strings of one fact: up to four paths. */
 #define CINCH_PATH_DATA 16384
 

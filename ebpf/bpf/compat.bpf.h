@@ -55,7 +55,6 @@
 /* Tasks whose state is kept at once; the least recently used goes first
  * (a known-target answer is then computed again). */
 #define CINCH_COMPAT_TASKS 65536
-#define CINCH_COMPAT_PATH_DEPTH 128
 
 #define CINCH_TASK_MAP(name, value_type)                \
 	struct {                                        \

@@ -77,6 +77,7 @@ constants! {
     MAX_GROUPS: u32 = 32;
     PATH_MAX: usize = 4096;
     PATH_DEPTH: usize = 1024;
+    COMPAT_PATH_DEPTH: usize = 128;
     PATH_DATA: usize = 16384;
     /// Size of the fixed part of `struct cinch_path_fact`, before `data`.
     PATH_FACT_HEADER: usize = 56;

@@ -77,6 +77,7 @@ pub const FEATURES: &[Feature] = &[
         btf_name: "BPF_FUNC_loop",
         since: "5.17",
         optional: true,
+        // abi::COMPAT_PATH_DEPTH (a test checks the number).
         loss: "paths deeper than 128 directories are marked truncated",
     },
     Feature { name: "bpf_find_vma", btf_name: "BPF_FUNC_find_vma", since: "5.17", optional: true, loss: "" },
@@ -165,6 +166,12 @@ mod tests {
         let fatal = choose(Arch::X86_64, &missing_features(&btf_names(&btf).unwrap()), false).unwrap_err();
         assert_eq!(fatal.iter().map(|f| f.name).collect::<Vec<_>>(), ["ring buffer"]);
         assert_eq!(btf_names(b"not btf at all"), None);
+    }
+
+    #[test]
+    fn the_loss_named_is_the_compat_objects_depth() {
+        let bpf_loop = FEATURES.iter().find(|f| f.name == "bpf_loop").unwrap();
+        assert!(bpf_loop.loss.contains(&format!(" {} ", crate::abi::COMPAT_PATH_DEPTH)), "{}", bpf_loop.loss);
     }
 
     #[test]
