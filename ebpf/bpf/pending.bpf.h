@@ -24,8 +24,8 @@ struct pending_call {
 	__u64 args[5];
 };
 
-/* One per thread, in the task itself (task-local storage): getting it is a
- * pointer lookup, not a hash-map update and delete per call. */
+/* One per thread, in the task itself (task storage; a hash by task in the
+ * compat object): a lookup, not a map update and delete per call. */
 CINCH_TASK_MAP(pending_calls, struct pending_call);
 
 /* Threads inside a pending call. sys_exit and process exit run for every

@@ -53,9 +53,9 @@ struct {
 } target_tgids SEC(".maps");
 
 /* Tasks already known to be in the target: their slot + 1, in the task
- * itself; 0 for a task known not to be (CINCH_MODE_MNTNS only, see
+ * (compat.bpf.h); 0 for a task known not to be (CINCH_MODE_MNTNS only, see
  * remember_not_target). Every syscall of the target asks "is this task traced?"; the
- * answer from task-local storage is a pointer lookup, where the maps above
+ * answer from task storage is a pointer lookup (compat: a hash), where the maps above
  * (target_tgids, target_mntns) cost a hash lookup each time (about 100 ns
  * per syscall on the benchmark machine). Only positive answers are kept, and
  * they stay true for the task's life: a followed thread group is forgotten
